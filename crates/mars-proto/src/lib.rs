@@ -9,6 +9,7 @@
 //! - [`time`]: instants and timer tables.
 
 pub mod engine;
+pub mod mars;
 pub mod time;
 pub mod vc;
 

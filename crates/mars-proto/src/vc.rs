@@ -267,6 +267,9 @@ mod tests {
 
     #[test]
     fn cause_names() {
-        assert_eq!(Cause::DESTINATION_OUT_OF_ORDER.to_string(), "#27 destination out of order");
+        assert_eq!(
+            Cause::DESTINATION_OUT_OF_ORDER.to_string(),
+            "#27 destination out of order"
+        );
     }
 }

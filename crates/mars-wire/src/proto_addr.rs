@@ -94,9 +94,21 @@ impl ProtoAddr {
         self.len == 0
     }
 
+    /// Same as [`ProtoAddr::is_null`].
+    pub const fn is_empty(&self) -> bool {
+        self.is_null()
+    }
+
     /// As an IPv4 address, if 4 octets long.
     pub fn to_v4(&self) -> Option<Ipv4Addr> {
-        (self.len == 4).then(|| Ipv4Addr::new(self.octets[0], self.octets[1], self.octets[2], self.octets[3]))
+        (self.len == 4).then(|| {
+            Ipv4Addr::new(
+                self.octets[0],
+                self.octets[1],
+                self.octets[2],
+                self.octets[3],
+            )
+        })
     }
 
     /// As an IPv6 address, if 16 octets long.

@@ -1,0 +1,5 @@
+//! The MARS (RFC 2022): server, client and MCS engines and their shared pieces.
+
+pub mod blocks;
+pub mod db;
+pub mod range;
