@@ -96,13 +96,7 @@ impl AtmAddr {
         }
         let len = usize::from(tl & 0x3F);
         debug_assert_eq!(len, octets.len());
-        let bad_len = || {
-            DecodeError::new(
-                DecodeErrorKind::BadLength { value: len },
-                field,
-                offset,
-            )
-        };
+        let bad_len = || DecodeError::new(DecodeErrorKind::BadLength { value: len }, field, offset);
         let mut a = AtmAddr {
             tl,
             octets: [0; NSAP_LEN],
@@ -157,7 +151,12 @@ impl AtmAddr {
 
     /// Whether this is the null address.
     pub const fn is_null(&self) -> bool {
-        self.len() == 0
+        self.tl & 0x3F == 0
+    }
+
+    /// Same as [`AtmAddr::is_null`] (a null address has no octets).
+    pub const fn is_empty(&self) -> bool {
+        self.is_null()
     }
 
     /// The address plan, or `None` for the null address.
@@ -391,7 +390,10 @@ mod tests {
         let a: AtmAddr = "45.000001234567777F.00000000.0020481A3A3D.01"
             .parse()
             .unwrap();
-        assert_eq!(a.to_string(), "45.000001234567777F.00000000.0020481A3A3D.01");
+        assert_eq!(
+            a.to_string(),
+            "45.000001234567777F.00000000.0020481A3A3D.01"
+        );
     }
 
     #[test]
@@ -425,7 +427,13 @@ mod tests {
         // E.164 digits only, offset names the bad octet.
         assert_eq!(
             AtmAddr::from_wire(0x43, b"1x3", f, 8, 20).unwrap_err(),
-            DecodeError::new(DecodeErrorKind::BadValue { value: u64::from(b'x') }, f, 21)
+            DecodeError::new(
+                DecodeErrorKind::BadValue {
+                    value: u64::from(b'x')
+                },
+                f,
+                21
+            )
         );
         // A null address keeps its ignored type flag.
         let n = AtmAddr::from_wire(0x40, &[], f, 8, 20).unwrap();

@@ -71,16 +71,18 @@ impl fmt::Display for DecodeError {
         use DecodeErrorKind::*;
         write!(f, "{} at offset {}: ", self.field, self.offset)?;
         match self.kind {
-            Truncated { needed, available } => write!(
-                f,
-                "truncated (needs {needed} octets, {available} left)"
-            ),
+            Truncated { needed, available } => {
+                write!(f, "truncated (needs {needed} octets, {available} left)")
+            }
             TrailingBytes { extra } => write!(f, "{extra} unexpected trailing octets"),
             BadLength { value } => write!(f, "bad length {value}"),
             BadValue { value } => write!(f, "value {value:#x} not allowed here"),
             ReservedNonZero { value } => write!(f, "reserved bits set ({value:#x})"),
             BadChecksum { found, computed } => {
-                write!(f, "checksum {found:#06x} does not verify (expected {computed:#06x})")
+                write!(
+                    f,
+                    "checksum {found:#06x} does not verify (expected {computed:#06x})"
+                )
             }
             UnknownType { value } => write!(f, "unknown type {value}"),
             UnsupportedVersion { value } => write!(f, "unsupported version {value}"),

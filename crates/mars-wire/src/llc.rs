@@ -46,7 +46,11 @@ pub enum Payload<'a> {
     /// MARS data-path Type #2 (PID 0x0004).
     MarsDataType2(&'a [u8]),
     /// Some other OUI/PID, or PID 0x0003 with an op version that is neither MARS nor NHRP.
-    Unknown { oui: [u8; 3], pid: u16, payload: &'a [u8] },
+    Unknown {
+        oui: [u8; 3],
+        pid: u16,
+        payload: &'a [u8],
+    },
 }
 
 impl<'a> Payload<'a> {
@@ -120,9 +124,15 @@ mod tests {
         let scsp = [0xAA, 0xAA, 0x03, 0x00, 0x00, 0x5E, 0x00, 0x05, 1];
         assert!(matches!(Payload::parse(&scsp), Ok(Payload::Scsp([1]))));
         let t1 = [0xAA, 0xAA, 0x03, 0x00, 0x00, 0x5E, 0x00, 0x01];
-        assert!(matches!(Payload::parse(&t1), Ok(Payload::MarsDataType1([]))));
+        assert!(matches!(
+            Payload::parse(&t1),
+            Ok(Payload::MarsDataType1([]))
+        ));
         let t2 = [0xAA, 0xAA, 0x03, 0x00, 0x00, 0x5E, 0x00, 0x04];
-        assert!(matches!(Payload::parse(&t2), Ok(Payload::MarsDataType2([]))));
+        assert!(matches!(
+            Payload::parse(&t2),
+            Ok(Payload::MarsDataType2([]))
+        ));
         // IPv4 routed PDU under OUI 00-00-00, ethertype 0x0800: unknown to us, not an error.
         let ip = [0xAA, 0xAA, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00, 0x45];
         assert_eq!(
@@ -149,7 +159,9 @@ mod tests {
             ))
         );
         assert_eq!(
-            Payload::parse(&[0xFE, 0xFE, 0x03, 0, 0, 0, 0, 0]).unwrap_err().kind,
+            Payload::parse(&[0xFE, 0xFE, 0x03, 0, 0, 0, 0, 0])
+                .unwrap_err()
+                .kind,
             DecodeErrorKind::BadValue { value: 0xFEFE03 }
         );
     }

@@ -94,9 +94,21 @@ impl ProtoAddr {
         self.len == 0
     }
 
+    /// Same as [`ProtoAddr::is_null`] (a null address has no octets).
+    pub const fn is_empty(&self) -> bool {
+        self.is_null()
+    }
+
     /// As an IPv4 address, if 4 octets long.
     pub fn to_v4(&self) -> Option<Ipv4Addr> {
-        (self.len == 4).then(|| Ipv4Addr::new(self.octets[0], self.octets[1], self.octets[2], self.octets[3]))
+        (self.len == 4).then(|| {
+            Ipv4Addr::new(
+                self.octets[0],
+                self.octets[1],
+                self.octets[2],
+                self.octets[3],
+            )
+        })
     }
 
     /// As an IPv6 address, if 16 octets long.
@@ -213,7 +225,7 @@ mod tests {
         let h: ProtoAddr = "0x0102030405".parse().unwrap();
         assert_eq!(h.as_bytes(), &[1, 2, 3, 4, 5]);
         assert_eq!(h.to_string(), "0x0102030405");
-        assert!("0x".repeat(1).parse::<ProtoAddr>().is_ok());
+        assert!("0x".parse::<ProtoAddr>().is_ok());
         assert!(ProtoAddr::from_slice(&[0; 21]).is_none());
         let v6: ProtoAddr = "ff02::1".parse().unwrap();
         assert_eq!(v6.len(), 16);

@@ -149,18 +149,22 @@ mod tests {
     #[test]
     fn csa_next_stops_at_last() {
         assert_eq!(CsaSeq::FIRST.next(), CsaSeq::new(i32::MIN + 2));
-        assert_eq!(CsaSeq::new(i32::MAX - 2).unwrap().next(), Some(CsaSeq::LAST));
-        assert_eq!(CsaSeq::LAST.next(), None, "2^31-2 must purge before changing");
+        assert_eq!(
+            CsaSeq::new(i32::MAX - 2).unwrap().next(),
+            Some(CsaSeq::LAST)
+        );
+        assert_eq!(
+            CsaSeq::LAST.next(),
+            None,
+            "2^31-2 must purge before changing"
+        );
         assert_eq!(CsaSeq::PURGE.next(), None);
     }
 
     #[test]
     fn csa_restart_rule() {
         assert_eq!(CsaSeq::after_restart(None, 1000).get(), 1000);
-        assert_eq!(
-            CsaSeq::after_restart(CsaSeq::new(-5), 1000).get(),
-            995
-        );
+        assert_eq!(CsaSeq::after_restart(CsaSeq::new(-5), 1000).get(), 995);
         assert_eq!(CsaSeq::after_restart(Some(CsaSeq::LAST), 10), CsaSeq::LAST);
     }
 
