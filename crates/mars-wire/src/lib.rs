@@ -17,8 +17,10 @@
 pub mod atm;
 pub mod checksum;
 pub mod codec;
+pub mod data;
 pub mod error;
 pub mod llc;
+pub mod mars;
 pub mod pro;
 pub mod proto_addr;
 pub mod seq;
