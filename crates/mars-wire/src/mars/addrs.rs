@@ -1,4 +1,4 @@
-//! Reading and writing the [Addresses] area (RFC 2022 §4.2, §5.1.2): "MARS packets use true
+//! Reading and writing the \[Addresses\] area (RFC 2022 §4.2, §5.1.2): "MARS packets use true
 //! variable length fields. A null (non-existant) address MUST be coded as zero length, and no
 //! space allocated for it in the message body."
 //!

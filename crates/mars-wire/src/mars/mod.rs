@@ -42,8 +42,9 @@
 //! - Null source ATM address: the RFC says every message carries a non-null one (§4.3); the
 //!   decoder accepts a null one (its type & length octets are structurally valid) and leaves
 //!   the judgement to the engine, which must ignore such a message.
-//! - Lists of N > 0 null entries (null `mar$thtl` or zero `mar$tpln`) are rejected: see
-//!   [`addrs`].
+//! - Lists of N > 0 null entries (N null target ATM numbers under a null `mar$thtl`, or N
+//!   groups under `mar$tpln` 0) are rejected on both sides: they carry nothing, and
+//!   accepting them would let a 32-octet message make the decoder allocate 65535 entries.
 //! - Protocol addresses are at most 20 octets ([`crate::proto_addr`]); a longer `mar$spln` or
 //!   `mar$tpln` is rejected at the length field.
 
@@ -84,7 +85,7 @@ pub const CHKSUM_OFFSET: usize = 12;
 pub const EXTOFF_OFFSET: usize = 14;
 /// Offset of `mar$op.type`.
 pub const OP_TYPE_OFFSET: usize = 17;
-/// Offset of `mar$sha`, where the [Addresses] of every operation start.
+/// Offset of `mar$sha`, where the \[Addresses\] of every operation start.
 pub const ADDRESSES_OFFSET: usize = 32;
 /// Field name used for octets after the last field of a message without TLVs.
 pub const FIELD_END: &str = "end of message";
@@ -177,7 +178,7 @@ impl fmt::Display for MarsOp {
     }
 }
 
-/// The operation-specific part of a MARS message: [Mandatory fields] and [Addresses]. Seven
+/// The operation-specific part of a MARS message: \[Mandatory fields\] and \[Addresses\]. Seven
 /// operations share the MARS_JOIN layout, and MARS_NAK is a returned MARS_REQUEST.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum MarsBody {

@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Decisions (RFC 2022 §10 leaves them open):
-//! - The list starts exactly at "the first 32 bit boundary following the [Addresses] field"
+//! - The list starts exactly at "the first 32 bit boundary following the \[Addresses\] field"
 //!   (§10): `mar$extoff & 0xFFFC` must equal that boundary, and the 0–3 octets between the
 //!   last address and the boundary must be zero. Any other offset is rejected (`BadValue` on
 //!   `mar$extoff`), so that every accepted message has one encoding.
