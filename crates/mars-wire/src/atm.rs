@@ -154,7 +154,7 @@ impl AtmAddr {
         self.tl & 0x3F == 0
     }
 
-    /// Same as [`AtmAddr::is_null`].
+    /// Same as [`AtmAddr::is_null`] (a null address has no octets).
     pub const fn is_empty(&self) -> bool {
         self.is_null()
     }

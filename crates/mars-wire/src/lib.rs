@@ -17,10 +17,14 @@
 pub mod atm;
 pub mod checksum;
 pub mod codec;
+pub mod data;
+pub mod dmars;
 pub mod error;
 pub mod llc;
+pub mod mars;
 pub mod pro;
 pub mod proto_addr;
+pub mod scsp;
 pub mod seq;
 
 pub use atm::{AddrPlan, AtmAddr, AtmAddress};
