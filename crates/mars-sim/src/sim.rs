@@ -299,11 +299,30 @@ impl Sim {
     }
 
     /// Run until the network is quiet — nothing in flight, no fault detection pending, every
-    /// event delivered — or until `limit`. Engine timers may still be armed (engines with
-    /// keepalives are never idle). Returns whether quiet was reached; on `false` the clock
-    /// stands at `limit`.
+    /// event delivered — or until `limit`. Engine timers may still be armed, and the clock
+    /// stays where quiet was reached (see [`Sim::run_until_idle`] to let timers run too).
+    /// Returns whether quiet was reached; on `false` the clock stands at `limit`.
     pub fn run_until_quiet(&mut self, limit: Instant) -> Result<bool, SimError> {
         self.run_until_with(limit, |sim| sim.fabric.next_action_time().is_none())
+    }
+
+    /// Run until nothing at all is scheduled — no fabric action and no engine timer — or
+    /// until `limit`. Engines with periodic timers never get there: this then runs to
+    /// `limit` and returns `false`.
+    pub fn run_until_idle(&mut self, limit: Instant) -> Result<bool, SimError> {
+        loop {
+            self.deliver_ready();
+            match self.next_time() {
+                None => return Ok(true),
+                Some(next) if next > limit => {
+                    self.fabric.advance_to(limit.max(self.now()));
+                    return Ok(false);
+                }
+                Some(_) => {
+                    self.step()?;
+                }
+            }
+        }
     }
 
     /// Run until `done` holds (checked before every step) or until `limit`. Returns whether
