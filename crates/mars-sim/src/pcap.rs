@@ -129,12 +129,26 @@ impl SunAtmHeader {
 /// Why a capture could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    /// The pcap writer (or the sink under it) failed.
+    /// The sink failed.
     #[error("pcap capture: {0}")]
-    Pcap(#[from] pcap_file::PcapError),
+    Io(std::io::Error),
+    /// The pcap writer refused a record or header.
+    #[error("pcap capture: {0}")]
+    Pcap(pcap_file::PcapError),
     /// The capture was stopped earlier by this error; later records were not written.
     #[error("pcap capture stopped after an earlier error: {0}")]
     Stopped(String),
+}
+
+impl From<pcap_file::PcapError> for CaptureError {
+    /// Keep the sink's own error: `pcap-file` displays every I/O error as "Error reading
+    /// bytes".
+    fn from(e: pcap_file::PcapError) -> Self {
+        match e {
+            pcap_file::PcapError::IoError(e) => CaptureError::Io(e),
+            e => CaptureError::Pcap(e),
+        }
+    }
 }
 
 /// A pcap writer for SunATM records (nanosecond timestamps, native byte order).

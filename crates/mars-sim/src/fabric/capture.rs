@@ -53,10 +53,7 @@ impl Fabric {
             return Err(CaptureError::Stopped(e));
         }
         let records = cap.writer.records();
-        cap.writer
-            .into_inner()
-            .flush()
-            .map_err(|e| CaptureError::Pcap(pcap_file::PcapError::IoError(e)))?;
+        cap.writer.into_inner().flush().map_err(CaptureError::Io)?;
         Ok(records)
     }
 
