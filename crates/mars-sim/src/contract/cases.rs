@@ -74,6 +74,7 @@ pub fn connect_to_dead_endpoint<N: ContractNet>(net: &mut N, b: &Bounds) {
     let mut p = Probe::new(net, b);
     let (a, c) = (p.node(1), p.node(2));
     p.net.kill(c.ep);
+    p.net.settle(b.quiet);
     p.req(a, VcRequest::Connect { vc: A, to: c.addr });
     match p.expect_within(a, b.death + b.event, "Released") {
         VcEvent::Released { vc, .. } => assert_eq!(vc, A),

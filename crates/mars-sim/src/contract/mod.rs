@@ -6,16 +6,20 @@
 //! the fabric in virtual time (where waiting costs nothing) and against the UDP emulation in
 //! real time (where a few seconds must do).
 //!
-//! Run the whole suite as one `#[test]` per case with [`contract_tests!`](crate::contract_tests):
+//! Run the whole suite as one `#[test]` per case with
+//! [`contract_tests!`](crate::contract_tests) in an integration test file —
+//! `mars_sim::contract_tests!(|| MyNet::new(), mars_sim::contract::Bounds::REAL_TIME);` — or
+//! all at once with [`run_all`]:
 //!
-//! ```ignore
-//! // in crates/<yours>/tests/contract.rs
-//! mars_sim::contract_tests!(|| MyNet::new(), mars_sim::contract::Bounds::REAL_TIME);
+//! ```
+//! use mars_sim::{contract, Fabric};
+//!
+//! contract::run_all(|| Fabric::new(1), &contract::Bounds::VIRTUAL_TIME);
 //! ```
 //!
-//! or all at once with [`run_all`]. The suite asserts with panics, as tests do; it expects a
-//! lossless network (loopback UDP, or a fabric without loss) unless [`Bounds::lossless`] is
-//! false, in which case data cases check order and uniqueness but not completeness.
+//! The suite asserts with panics, as tests do. It expects a lossless network (loopback UDP,
+//! or a fabric without loss) unless [`Bounds::lossless`] is false, in which case data cases
+//! check order and uniqueness but not completeness.
 
 mod cases;
 mod probe;

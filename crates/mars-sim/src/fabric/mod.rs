@@ -2,7 +2,7 @@
 //!
 //! A [`Fabric`] is a set of ATM endpoints, each with an [`AtmAddress`], joined by links with
 //! latency, jitter, loss and bandwidth, run in virtual time. It implements the service
-//! contract of [`mars_proto::vc`] exactly: every [`VcRequest`] and every [`VcEvent`], with the
+//! contract of [`mars_proto::vc`] exactly: every [`VcRequest`](mars_proto::VcRequest) and every [`VcEvent`], with the
 //! eight ordering guarantees listed there. Engines cannot tell it from the UDP emulation.
 //!
 //! # Using it
