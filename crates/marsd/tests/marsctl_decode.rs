@@ -26,7 +26,10 @@ fn marsctl(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
 }
 
 fn sample() -> String {
-    format!("{}/../../samples/mars-sample.pcap", env!("CARGO_MANIFEST_DIR"))
+    format!(
+        "{}/../../samples/mars-sample.pcap",
+        env!("CARGO_MANIFEST_DIR")
+    )
 }
 
 #[test]
@@ -39,7 +42,10 @@ fn sample_text_and_json() {
     assert!(out.contains("ClientJoin cmi=1"));
     let (rc, out, _) = marsctl(&["decode", "--pcap", &sample(), "--json"], None);
     assert_eq!(rc, 0);
-    let lines: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len(), 13);
     let join = &lines[2];
     assert_eq!(join["op"], 4);
@@ -47,12 +53,18 @@ fn sample_text_and_json() {
     assert_eq!(join["pro_type"], 2048);
     assert_eq!(join["shtl"], 20);
     assert_eq!(join["spa"], "10.0.0.1");
-    assert_eq!(join["groups"], serde_json::json!([["224.1.2.3", "224.1.2.3"]]));
+    assert_eq!(
+        join["groups"],
+        serde_json::json!([["224.1.2.3", "224.1.2.3"]])
+    );
     assert_eq!(join["vci"], 32);
     let csu = &lines[11];
     assert_eq!(csu["type"], "CSU Request");
     assert_eq!(csu["common"]["sender_id"], "0a000001");
-    assert_eq!(csu["body"]["csu-request"][1]["mars"]["state"], "client-join");
+    assert_eq!(
+        csu["body"]["csu-request"][1]["mars"]["state"],
+        "client-join"
+    );
 }
 
 #[test]
@@ -72,7 +84,10 @@ fn hex_argument_and_stdin() {
     assert!(out.contains("group=224.1.2.3"));
     let (rc, out, _) = marsctl(&["decode"], Some(&format!("{hex}\n\n{hex}\n")));
     assert_eq!(rc, 0);
-    assert_eq!(out.lines().filter(|l| l.contains("MARS_REQUEST")).count(), 2);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("MARS_REQUEST")).count(),
+        2
+    );
 }
 
 #[test]
