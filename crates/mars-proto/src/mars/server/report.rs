@@ -162,7 +162,7 @@ impl Serialize for Discard {
                 m.serialize_entry("tlv_type", tlv_type)?;
                 m.serialize_entry("reported", reported)?;
             }
-            Discard::UnsupportedProtocol(p) => m.serialize_entry("pro", p)?,
+            Discard::UnsupportedProtocol(p) => m.serialize_entry("pro", &p.to_string())?,
             Discard::UnexpectedOp(op) => m.serialize_entry("op", op)?,
             _ => {}
         }
@@ -177,6 +177,7 @@ pub enum ServerEvent {
     /// A received message was dropped.
     Discarded {
         /// The VC it came on.
+        #[serde(serialize_with = "display")]
         vc: VcId,
         /// Why.
         reason: Discard,
@@ -184,6 +185,7 @@ pub enum ServerEvent {
     /// A JOIN or LEAVE changed no membership; it was answered privately (§6.1.2).
     Redundant {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// The member.
         cmi: Cmi,
@@ -197,6 +199,7 @@ pub enum ServerEvent {
     /// A cluster member completed registration here (its leaf is on ClusterControlVC).
     Registered {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// Its CMI.
         cmi: Cmi,
@@ -207,6 +210,7 @@ pub enum ServerEvent {
     /// was released rather than a deregistration).
     Deregistered {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// Its CMI (now free).
         cmi: Cmi,
@@ -218,6 +222,7 @@ pub enum ServerEvent {
     /// An MCS completed registration (its leaf is on ServerControlVC).
     McsRegistered {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// Its id (from the CMI space; MCSs are sent `mar$cmi` 0).
         id: Cmi,
@@ -227,6 +232,7 @@ pub enum ServerEvent {
     /// An MCS left (deregistration, or its leaf dropped: `cause`).
     McsDeregistered {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// Its id.
         id: Cmi,
@@ -241,6 +247,7 @@ pub enum ServerEvent {
     /// before it was. Its CMI is free again; nothing was announced.
     RegistrationFailed {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// The CMI (or MCS id) it had been given.
         cmi: Cmi,
@@ -254,6 +261,7 @@ pub enum ServerEvent {
     /// A MARS_MIGRATE was sent for `group` (§6.2.2).
     Migrated {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// The group now served by an MCS.
         group: ProtoAddr,
@@ -266,6 +274,7 @@ pub enum ServerEvent {
     /// A JOIN/LEAVE changed the host map.
     Membership {
         /// The cluster.
+        #[serde(serialize_with = "display")]
         pro: Protocol,
         /// The member.
         cmi: Cmi,
@@ -274,6 +283,14 @@ pub enum ServerEvent {
         /// The addresses whose membership changed.
         changed: Vec<Range>,
     },
+}
+
+/// Serialize with `Display` (VC ids as `vc:in1`, protocols as `IPv4`).
+pub(crate) fn display<T: core::fmt::Display, S: Serializer>(
+    v: &T,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    s.collect_str(v)
 }
 
 /// The name of a JOIN-layout operation, for events.

@@ -37,6 +37,7 @@ pub struct ServerState {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClientVc {
     /// Its id here.
+    #[serde(serialize_with = "super::report::display")]
     pub vc: VcId,
     /// The calling party.
     pub from: AtmAddress,
@@ -46,6 +47,7 @@ pub struct ClientVc {
 #[derive(Debug, Clone, Serialize)]
 pub struct ClusterState {
     /// `mar$pro`.
+    #[serde(serialize_with = "super::report::display")]
     pub pro: Protocol,
     /// The Cluster Sequence Number the next ClusterControlVC message will carry (§6.1.4).
     pub csn: u32,
@@ -72,6 +74,7 @@ pub struct ClusterState {
 #[derive(Debug, Clone, Serialize)]
 pub struct ControlVcState {
     /// The VC, once opened.
+    #[serde(serialize_with = "display_opt")]
     pub vc: Option<VcId>,
     /// Its leaves.
     pub leaves: Vec<LeafState>,
@@ -140,6 +143,13 @@ pub struct BlockJoin {
     pub range: Range,
     /// The member.
     pub cmi: Cmi,
+}
+
+fn display_opt<S: serde::Serializer>(v: &Option<VcId>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => s.collect_str(v),
+        None => s.serialize_none(),
+    }
 }
 
 fn control_state(c: &ControlVc) -> ControlVcState {
