@@ -82,8 +82,7 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
     let mut m = Model::default();
     let mut csn: Option<u32> = None;
     for op in ops {
-        let before: BTreeMap<u32, BTreeSet<u32>> =
-            m.nodes.keys().map(|&n| (n, m.of(n))).collect();
+        let before: BTreeMap<u32, BTreeSet<u32>> = m.nodes.keys().map(|&n| (n, m.of(n))).collect();
         let (node, announced_leave) = match op {
             Op::Register(n) => {
                 h.register(n, v4);
@@ -144,7 +143,11 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             let msn = msg.body.msn().map(|c| c.0);
             if Some(*vc) == cc {
                 if let (Some(prev), Some(now)) = (csn, msn) {
-                    prop_assert_eq!(now, prev.wrapping_add(1), "CSN +1 per ClusterControlVC message");
+                    prop_assert_eq!(
+                        now,
+                        prev.wrapping_add(1),
+                        "CSN +1 per ClusterControlVC message"
+                    );
                 }
                 csn = msn.or(csn);
             }
@@ -161,7 +164,10 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let on_cc: Vec<_> = sent.iter().filter(|(vc, _)| Some(*vc) == cc).collect();
                 let private: Vec<_> = sent.iter().filter(|(vc, _)| Some(*vc) != cc).collect();
                 if changed.is_empty() {
-                    prop_assert!(on_cc.is_empty(), "a JOIN/LEAVE changing nothing is not propagated");
+                    prop_assert!(
+                        on_cc.is_empty(),
+                        "a JOIN/LEAVE changing nothing is not propagated"
+                    );
                     prop_assert_eq!(private.len(), 1);
                 } else {
                     prop_assert_eq!(on_cc.len(), 1);

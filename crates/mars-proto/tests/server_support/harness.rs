@@ -95,7 +95,8 @@ impl Harness {
                 VcRequest::Send { vc, sdu } => {
                     self.sdus += 1;
                     if self.capture {
-                        let m = MarsMessage::decode_sdu(&sdu).expect("the MARS sends valid messages");
+                        let m =
+                            MarsMessage::decode_sdu(&sdu).expect("the MARS sends valid messages");
                         self.sent.push((vc, m));
                     }
                 }
@@ -121,18 +122,33 @@ impl Harness {
     }
 
     pub fn register(&mut self, n: u32, pro: Protocol) {
-        let j = Join::new(nsap(n), ProtoAddr::NULL, Flags(0).with_register(true), vec![]);
+        let j = Join::new(
+            nsap(n),
+            ProtoAddr::NULL,
+            Flags(0).with_register(true),
+            vec![],
+        );
         self.send(n, pro, MarsBody::Join(j));
     }
 
     pub fn deregister(&mut self, n: u32, pro: Protocol) {
-        let j = Join::new(nsap(n), ProtoAddr::NULL, Flags(0).with_register(true), vec![]);
+        let j = Join::new(
+            nsap(n),
+            ProtoAddr::NULL,
+            Flags(0).with_register(true),
+            vec![],
+        );
         self.send(n, pro, MarsBody::Leave(j));
     }
 
     pub fn join(&mut self, n: u32, pro: Protocol, min: ProtoAddr, max: ProtoAddr, leave: bool) {
         let flags = Flags(0).with_layer3grp(min == max);
-        let j = Join::new(nsap(n), ProtoAddr::NULL, flags, vec![GroupPair::new(min, max)]);
+        let j = Join::new(
+            nsap(n),
+            ProtoAddr::NULL,
+            flags,
+            vec![GroupPair::new(min, max)],
+        );
         let body = if leave {
             MarsBody::Leave(j)
         } else {
