@@ -64,7 +64,12 @@ fn sent(reqs: &[VcRequest]) -> Vec<(VcId, MarsMessage)> {
 
 fn register(h: &mut H, client: u8) -> (VcId, u16) {
     let vc = h.call(client);
-    let j = Join::new(nsap(client), ProtoAddr::NULL, Flags(0).with_register(true), vec![]);
+    let j = Join::new(
+        nsap(client),
+        ProtoAddr::NULL,
+        Flags(0).with_register(true),
+        vec![],
+    );
     let out = h.send(vc, MarsBody::Join(j));
     let party = out
         .iter()
@@ -84,7 +89,9 @@ fn register(h: &mut H, client: u8) -> (VcId, u16) {
     let s = sent(&out);
     assert_eq!(s.len(), 1);
     assert_eq!(s[0].0, vc, "registration answered privately");
-    let MarsBody::Join(j) = &s[0].1.body else { panic!() };
+    let MarsBody::Join(j) = &s[0].1.body else {
+        panic!()
+    };
     assert!(j.flags.copy() && j.flags.register());
     assert_ne!(j.cmi, 0);
     (vc, j.cmi)
@@ -96,12 +103,19 @@ fn register_join_request() {
     let (a, cmi_a) = register(&mut h, 1);
     let (b, cmi_b) = register(&mut h, 2);
     assert_ne!(cmi_a, cmi_b);
-    let j = Join::new(nsap(1), ProtoAddr::NULL, Flags(0).with_layer3grp(true), vec![GroupPair::single(g(1))]);
+    let j = Join::new(
+        nsap(1),
+        ProtoAddr::NULL,
+        Flags(0).with_layer3grp(true),
+        vec![GroupPair::single(g(1))],
+    );
     let out = sent(&h.send(a, MarsBody::Join(j.clone())));
     assert_eq!(out.len(), 1);
     assert_ne!(out[0].0, a, "a new join goes out on ClusterControlVC");
     let ccvc = out[0].0;
-    let MarsBody::Join(cj) = &out[0].1.body else { panic!() };
+    let MarsBody::Join(cj) = &out[0].1.body else {
+        panic!()
+    };
     assert!(cj.flags.copy());
     let first_csn = cj.msn;
     // Duplicate: private, same CSN + 1 (CSN increments after each CCVC transmission).
@@ -109,12 +123,20 @@ fn register_join_request() {
     assert_eq!(out[0].0, a);
     assert_eq!(out[0].1.body.msn(), Some(Csn(first_csn.0 + 1)));
     // Request from b: one MULTI listing a.
-    let out = sent(&h.send(b, MarsBody::Request(Request::new(nsap(2), ProtoAddr::NULL, g(1)))));
-    let MarsBody::Multi(m) = &out[0].1.body else { panic!("{out:?}") };
+    let out = sent(&h.send(
+        b,
+        MarsBody::Request(Request::new(nsap(2), ProtoAddr::NULL, g(1))),
+    ));
+    let MarsBody::Multi(m) = &out[0].1.body else {
+        panic!("{out:?}")
+    };
     assert_eq!(m.targets, vec![nsap(1)]);
     assert!(m.seqxy.last());
     // Request for an empty group: NAK.
-    let out = sent(&h.send(b, MarsBody::Request(Request::new(nsap(2), ProtoAddr::NULL, g(9)))));
+    let out = sent(&h.send(
+        b,
+        MarsBody::Request(Request::new(nsap(2), ProtoAddr::NULL, g(9))),
+    ));
     assert!(matches!(out[0].1.body, MarsBody::Nak(_)));
     let _ = ccvc;
     assert!(h.s.poll_event().is_some());
@@ -124,7 +146,12 @@ fn register_join_request() {
 fn unregistered_join_is_ignored() {
     let mut h = H::new();
     let vc = h.call(7);
-    let j = Join::new(nsap(7), ProtoAddr::NULL, Flags(0), vec![GroupPair::single(g(1))]);
+    let j = Join::new(
+        nsap(7),
+        ProtoAddr::NULL,
+        Flags(0),
+        vec![GroupPair::single(g(1))],
+    );
     assert!(sent(&h.send(vc, MarsBody::Join(j))).is_empty());
     let mut saw = false;
     while let Some(e) = h.s.poll_event() {

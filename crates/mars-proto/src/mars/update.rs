@@ -46,7 +46,10 @@ impl UpdateKind {
     pub const fn is_mcs(self) -> bool {
         matches!(
             self,
-            UpdateKind::McsRegister | UpdateKind::McsDeregister | UpdateKind::Serve | UpdateKind::Unserve
+            UpdateKind::McsRegister
+                | UpdateKind::McsDeregister
+                | UpdateKind::Serve
+                | UpdateKind::Unserve
         )
     }
 }

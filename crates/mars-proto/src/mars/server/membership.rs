@@ -197,7 +197,11 @@ impl MarsServer {
             Ok((cmi, _)) => cmi,
             Err(_) => return self.discard(vc, Discard::CmisExhausted),
         };
-        self.clusters[ci].pending.entry(cmi).or_default().push((vc, msg));
+        self.clusters[ci]
+            .pending
+            .entry(cmi)
+            .or_default()
+            .push((vc, msg));
         self.add_leaf(ci, Which::Cluster, cmi, j.source);
     }
 
@@ -218,7 +222,11 @@ impl MarsServer {
             Ok((id, _)) => id,
             Err(_) => return self.discard(vc, Discard::CmisExhausted),
         };
-        self.clusters[ci].pending.entry(id).or_default().push((vc, msg));
+        self.clusters[ci]
+            .pending
+            .entry(id)
+            .or_default()
+            .push((vc, msg));
         self.add_leaf(ci, Which::Server, id, j.source);
     }
 
@@ -273,7 +281,8 @@ impl MarsServer {
         let pro = self.clusters[ci].pro;
         let addr = self.endpoint_addr(ci, id, mcs).unwrap_or_default();
         if !mcs {
-            self.events.push_back(ServerEvent::Registered { pro, cmi: id, addr });
+            self.events
+                .push_back(ServerEvent::Registered { pro, cmi: id, addr });
         }
         let kind = if mcs {
             UpdateKind::McsRegister
@@ -375,7 +384,12 @@ impl MarsServer {
             cause,
         });
         if m.origin == Origin::Local {
-            let j = Join::new(m.addr, ProtoAddr::NULL, Flags(0).with_register(true), Vec::new());
+            let j = Join::new(
+                m.addr,
+                ProtoAddr::NULL,
+                Flags(0).with_register(true),
+                Vec::new(),
+            );
             let mut u = update_from(UpdateKind::Deregister, pro, cmi, &j, None);
             u.proxy = cause.is_some();
             self.events.push_back(ServerEvent::Local(u));
@@ -413,7 +427,12 @@ impl MarsServer {
             self.send_ccvc(ci, MarsMessage::new(pro, MarsBody::Leave(leave)));
         }
         if m.origin == Origin::Local {
-            let j = Join::new(m.addr, ProtoAddr::NULL, Flags(0).with_register(true), Vec::new());
+            let j = Join::new(
+                m.addr,
+                ProtoAddr::NULL,
+                Flags(0).with_register(true),
+                Vec::new(),
+            );
             let mut u = update_from(UpdateKind::McsDeregister, pro, id, &j, None);
             u.proxy = cause.is_some();
             self.events.push_back(ServerEvent::Local(u));
@@ -476,12 +495,26 @@ impl MarsServer {
     /// After a server map changed for `g`: the MSERV/UNSERV on ServerControlVC, and on
     /// ClusterControlVC a MARS_MIGRATE (first MCS, members exist), a MARS_JOIN (another MCS),
     /// or a MARS_LEAVE (an MCS stops) (§6.2.2). `first` is judged after the change.
-    pub(super) fn propagate_service(&mut self, ci: usize, base: &MarsMessage, unserv: bool, g: ProtoAddr) {
+    pub(super) fn propagate_service(
+        &mut self,
+        ci: usize,
+        base: &MarsMessage,
+        unserv: bool,
+        g: ProtoAddr,
+    ) {
         let Some(j) = base.body.as_join() else {
             return;
         };
-        let flags = j.flags.with_copy(true).with_layer3grp(false).with_register(false);
-        let sop = if unserv { MarsOp::Unserv } else { MarsOp::Mserv };
+        let flags = j
+            .flags
+            .with_copy(true)
+            .with_layer3grp(false)
+            .with_register(false);
+        let sop = if unserv {
+            MarsOp::Unserv
+        } else {
+            MarsOp::Mserv
+        };
         let s = rebuild(base, sop, flags, j, None);
         self.send_scvc(ci, s);
         let pro = self.clusters[ci].pro;
@@ -503,7 +536,8 @@ impl MarsServer {
                     mars_wire::Csn(0),
                 );
                 self.send_ccvc(ci, MarsMessage::new(pro, MarsBody::Migrate(m)));
-                self.events.push_back(ServerEvent::Migrated { pro, group: g });
+                self.events
+                    .push_back(ServerEvent::Migrated { pro, group: g });
             }
         } else {
             let join = rebuild(base, MarsOp::Join, flags, j, None);
@@ -562,7 +596,13 @@ pub(super) fn valid_range(pro: Protocol, p: &GroupPair) -> bool {
 }
 
 /// An [`Update`] from a client's message.
-fn update_from(kind: UpdateKind, pro: Protocol, cmi: Cmi, j: &Join, range: Option<Range>) -> Update {
+fn update_from(
+    kind: UpdateKind,
+    pro: Protocol,
+    cmi: Cmi,
+    j: &Join,
+    range: Option<Range>,
+) -> Update {
     Update {
         kind,
         pro,

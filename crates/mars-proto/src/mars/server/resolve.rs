@@ -88,7 +88,8 @@ impl MarsServer {
             return;
         };
         let db = &self.clusters[ci].db;
-        let registered = db.member_by_addr(&j.source).is_some() || db.mcs_by_addr(&j.source).is_some();
+        let registered =
+            db.member_by_addr(&j.source).is_some() || db.mcs_by_addr(&j.source).is_some();
         if !registered {
             return self.discard(vc, Discard::NotRegistered);
         }
@@ -146,13 +147,21 @@ impl MarsServer {
         let fixed = TARGET_MSG_FIXED + self.cfg.address.wire_len();
         let parts = split_targets(targets, self.mtu().saturating_sub(fixed));
         let k = parts.len();
-        let redirf = RedirF(if self.cfg.redirect_hard { RedirF::HARD } else { 0 });
+        let redirf = RedirF(if self.cfg.redirect_hard {
+            RedirF::HARD
+        } else {
+            0
+        });
         let pro = self.clusters[ci].pro;
         let build = |i: usize, part: Vec<AtmAddress>| {
             let m = RedirectMap::new(self.cfg.address, redirf, part, seqxy(i, k), Csn(0));
             MarsMessage::new(pro, MarsBody::RedirectMap(m))
         };
-        let msgs: Vec<MarsMessage> = parts.into_iter().enumerate().map(|(i, p)| build(i, p)).collect();
+        let msgs: Vec<MarsMessage> = parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| build(i, p))
+            .collect();
         if self.clusters[ci].ccvc.vc.is_some() {
             for m in &msgs {
                 self.send_ccvc(ci, m.clone());
@@ -168,7 +177,9 @@ impl MarsServer {
 
 /// `mar$seqxy` of part `i` (0-based) of `k`: y counts from 1, x marks the last (§5.1.1).
 fn seqxy(i: usize, k: usize) -> SeqXy {
-    let y = u16::try_from(i + 1).unwrap_or(SeqXy::Y_MAX).min(SeqXy::Y_MAX);
+    let y = u16::try_from(i + 1)
+        .unwrap_or(SeqXy::Y_MAX)
+        .min(SeqXy::Y_MAX);
     SeqXy::new(i + 1 == k, y).unwrap_or(SeqXy::SINGLE)
 }
 
@@ -186,7 +197,9 @@ pub(super) fn split_targets(mut targets: Vec<AtmAddress>, room: usize) -> Vec<Ve
             f.number.type_len() == t.number.type_len() && f.sub.type_len() == t.sub.type_len()
         });
         let full = used + size > room;
-        let cap_ok = parts.last().is_some_and(|p| p.len() < usize::from(u16::MAX));
+        let cap_ok = parts
+            .last()
+            .is_some_and(|p| p.len() < usize::from(u16::MAX));
         if !(same_kind && !full && cap_ok) {
             parts.push(Vec::new());
             used = 0;
@@ -224,7 +237,10 @@ mod tests {
         assert_eq!(parts[0], vec![nsap(1), nsap(2)]);
         assert_eq!(parts[1], vec![nsap(3)]);
         assert_eq!(parts[2], vec![e]);
-        assert_eq!(split_targets(Vec::new(), 40), vec![Vec::<AtmAddress>::new()]);
+        assert_eq!(
+            split_targets(Vec::new(), 40),
+            vec![Vec::<AtmAddress>::new()]
+        );
     }
 
     #[test]
