@@ -25,8 +25,8 @@ pub fn timers() -> TimerConfig {
     TimerConfig::scaled_down(10)
 }
 
-/// One datagram as a receiver saw it: (group, sender index, sequence number).
-pub type Seen = (ProtoAddr, u32, u32);
+/// One datagram as a receiver saw it: (group, sender index, sequence number, when).
+pub type Seen = (ProtoAddr, u32, u32, Instant);
 
 /// A tagged datagram from sender `from` with sequence `seq` to `g`.
 pub fn datagram(g: ProtoAddr, from: u32, seq: u32) -> Vec<u8> {
@@ -192,8 +192,9 @@ impl Cluster {
             for e in evs {
                 match e {
                     ClientEvent::Delivered(d) => {
-                        if let Some(s) = parse(&d.packet) {
-                            self.seen.entry(i).or_default().push(s);
+                        if let Some((g, from, seq)) = parse(&d.packet) {
+                            let now = self.sim.now();
+                            self.seen.entry(i).or_default().push((g, from, seq, now));
                         }
                     }
                     e => self.events.entry(i).or_default().push(e),
