@@ -208,7 +208,7 @@ impl Cluster {
         self.clients.iter().all(|&ep| {
             self.sim
                 .engine::<MarsClient>(ep)
-                .map_or(true, |c| c.is_registered())
+                .is_none_or(|c| c.is_registered())
         })
     }
 

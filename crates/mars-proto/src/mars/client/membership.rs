@@ -96,7 +96,7 @@ impl Endpoint {
             _ => None,
         };
         let len_ok =
-            r.0.len() == r.1.len() && !r.0.is_null() && want.map_or(true, |l| r.0.len() == l);
+            r.0.len() == r.1.len() && !r.0.is_null() && want.is_none_or(|l| r.0.len() == l);
         if len_ok && r.0 <= r.1 {
             Ok(())
         } else {

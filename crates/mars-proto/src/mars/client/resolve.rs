@@ -181,7 +181,7 @@ impl Endpoint {
             return self.discard(Some(vc), Discard::NotForUs);
         }
         let g = req.tpa;
-        if !self.groups.get(&g).is_some_and(|e| e.resolving.is_some()) {
+        if self.groups.get(&g).is_none_or(|e| e.resolving.is_none()) {
             return self.discard(Some(vc), Discard::Unsolicited);
         }
         self.group_empty(g);
