@@ -553,6 +553,7 @@ impl Endpoint {
         self.drop_mars_vcs();
         self.session.state = RegState::Idle;
         self.session.cmi = 0;
+        self.session.ever_registered = false;
         // A deregistered member is no longer anyone's leaf, nor anyone's sender.
         let vcs: Vec<VcId> = self.incoming.keys().copied().collect();
         for vc in vcs {
