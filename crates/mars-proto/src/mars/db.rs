@@ -511,6 +511,40 @@ impl ClusterDb {
         Change::stored(left)
     }
 
+    /// Make member `cmi`'s membership exactly `singles` (with their `layer3grp` flags) and
+    /// `blocks` — the state a peer server advertised for one of its clients (RFC 2443) — and
+    /// return what changed: (addresses newly joined, addresses left). Unknown `cmi`: nothing.
+    pub fn set_membership(
+        &mut self,
+        cmi: Cmi,
+        singles: &[(ProtoAddr, bool)],
+        blocks: RangeSet,
+    ) -> (RangeSet, RangeSet) {
+        let Some(m) = self.members.get(&cmi) else {
+            return (RangeSet::new(), RangeSet::new());
+        };
+        let old_blocks = m.blocks.clone();
+        let before = self.membership(cmi);
+        let current = self.singles_of(cmi);
+        for &(g, l3) in &current {
+            if !singles.contains(&(g, l3)) {
+                self.leave(cmi, (g, g));
+            }
+        }
+        for &(g, l3) in singles {
+            if !current.contains(&(g, l3)) {
+                self.join_single(cmi, g, l3);
+            }
+        }
+        self.replace_blocks(cmi, &old_blocks, blocks);
+        let after = self.membership(cmi);
+        let mut added = after.clone();
+        added.subtract(&before);
+        let mut removed = before;
+        removed.subtract(&after);
+        (added, removed)
+    }
+
     /// Members of group `g` (the host map, §6.2), ascending by CMI, each once.
     pub fn members_of(&self, g: &ProtoAddr) -> Vec<Cmi> {
         let mut v: Vec<Cmi> = self

@@ -20,6 +20,7 @@
 pub mod control_vc;
 mod membership;
 mod registration;
+pub mod remote;
 pub mod report;
 mod resolve;
 mod service;
