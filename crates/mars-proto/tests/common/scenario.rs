@@ -68,10 +68,15 @@ pub fn run(path: &Path, make: impl FnOnce(&Value) -> Box<dyn Driver>) {
         } else if let Some(o) = v.get("out") {
             lines.push((n + 1, Line::Out(o.clone())));
         } else {
-            panic!("{}:{}: a line is {{\"in\": …}} or {{\"out\": …}}", path.display(), n + 1);
+            panic!(
+                "{}:{}: a line is {{\"in\": …}} or {{\"out\": …}}",
+                path.display(),
+                n + 1
+            );
         }
     }
-    let (header_raw, header) = header.unwrap_or_else(|| panic!("{}: empty scenario", path.display()));
+    let (header_raw, header) =
+        header.unwrap_or_else(|| panic!("{}: empty scenario", path.display()));
     let mut driver = make(&header);
     let bless = std::env::var_os("DMARS_BLESS").is_some();
     let mut blessed = String::new();
