@@ -17,9 +17,11 @@
 pub mod atm;
 pub mod checksum;
 pub mod codec;
+pub mod data;
 pub mod dmars;
 pub mod error;
 pub mod llc;
+pub mod mars;
 pub mod pro;
 pub mod proto_addr;
 pub mod scsp;

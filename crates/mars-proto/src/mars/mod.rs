@@ -3,3 +3,5 @@
 pub mod blocks;
 pub mod db;
 pub mod range;
+pub mod server;
+pub mod update;
