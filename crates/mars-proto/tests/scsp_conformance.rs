@@ -86,6 +86,8 @@ struct ScspDriver {
     current: Vec<Option<VcId>>,
     keys: Vec<Vec<SecurityAssociation>>,
     next_incoming: u64,
+    /// Incoming multipoint VCs (leaves).
+    leaves: Vec<VcId>,
     out: Vec<Value>,
 }
 
@@ -170,6 +172,7 @@ impl ScspDriver {
             current: vec![None; n],
             keys: vec![sas; n],
             next_incoming: 1,
+            leaves: Vec::new(),
             out: Vec::new(),
         };
         d.collect();
@@ -245,7 +248,13 @@ impl ScspDriver {
                 self.current[i] = Some(vc);
                 json!({"connect": {"dcs": i}})
             }
-            VcRequest::Accept { vc } => json!({"accept": {"dcs": dcs_of(self, vc)}}),
+            VcRequest::Accept { vc } => {
+                let i = dcs_of(self, vc);
+                if let Some(i) = i.filter(|_| !self.leaves.contains(&vc)) {
+                    self.current[i] = Some(vc);
+                }
+                json!({"accept": {"dcs": i}})
+            }
             VcRequest::Refuse { vc, cause } => {
                 json!({"refuse": {"dcs": dcs_of(self, vc), "cause": cause.0}})
             }
@@ -406,20 +415,16 @@ impl Driver for ScspDriver {
                 let from = num(v, "from", 9);
                 let vc = VcId::incoming(self.next_incoming);
                 self.next_incoming += 1;
-                if let Some(i) = self.dcs_addr.iter().position(|&a| a == from) {
-                    self.vcs.insert(vc, i);
-                    let multipoint = v
-                        .get("multipoint")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-                    if !multipoint {
-                        self.current[i] = Some(vc);
-                    }
-                }
                 let multipoint = v
                     .get("multipoint")
                     .and_then(Value::as_bool)
                     .unwrap_or(false);
+                if let Some(i) = self.dcs_addr.iter().position(|&a| a == from) {
+                    self.vcs.insert(vc, i);
+                    if multipoint {
+                        self.leaves.push(vc);
+                    }
+                }
                 self.deliver(VcEvent::IncomingCall {
                     vc,
                     from: addr(from),

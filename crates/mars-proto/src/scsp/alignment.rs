@@ -21,6 +21,10 @@
 //!   §2.2.2 rule 5c applies) answers with an empty CA, O bit off, and alignment continues.
 //! - **A master receiving a sequence number** neither current nor one less (§2.2.2 gives rule 6
 //!   only for the slave) treats it as the slave's rule 6: back to negotiation.
+//! - **A CA with the I bit set** in Cache Summarize sends the CAFSM back to negotiation (rule 1),
+//!   where that same CA is then taken (it is the DCS's negotiation CA); the LS's own negotiation
+//!   CA goes out only if it leaves the CAFSM negotiating. A slave whose first answer was lost
+//!   thus answers the master's repeated first CA at once.
 //! - **CA messages in Update Cache or Aligned**: one with the I bit set means the DCS restarted
 //!   alignment, so this side goes back to Master/Slave Negotiation and takes it there; a
 //!   master discards a duplicate (one less than current); a slave resends the copy of its last
@@ -152,9 +156,27 @@ impl<P: ClientProtocol> ScspEngine<P> {
     /// Enter Master/Slave Negotiation (§2.2): a fresh CA sequence number, and the first CA
     /// with M, I and O set and no records, repeated every CAReXmtInterval.
     fn enter_negotiation(&mut self, i: usize) {
+        self.reset_negotiation(i);
+        self.send_negotiation_ca(i);
+    }
+
+    /// Enter Master/Slave Negotiation and take the CA that caused it there at once (a CA
+    /// with the I bit: the DCS is negotiating). The LS's own negotiation CA goes out only if
+    /// that CA leaves it negotiating; so the master's repeated first CA, when the slave's
+    /// answer was lost, costs the slave no extra round.
+    fn renegotiate_with(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
+        self.reset_negotiation(i);
+        self.ca_negotiation(i, pkt, ca, f);
+        if self.dcs[i].ca.state == CaState::MasterSlaveNegotiation {
+            self.send_negotiation_ca(i);
+        }
+    }
+
+    fn reset_negotiation(&mut self, i: usize) {
         self.disarm(i, DcsTimer::SlaveCaRelease);
         self.disarm(i, DcsTimer::CsusRexmt);
         self.disarm(i, DcsTimer::CsuRexmt);
+        self.disarm(i, DcsTimer::CaRexmt);
         let seq = self.rng.gen::<u32>();
         let d = &mut self.dcs[i];
         d.ca = Alignment {
@@ -166,6 +188,9 @@ impl<P: ClientProtocol> ScspEngine<P> {
         // Records already queued wait for Update Cache (§2.3: CSUs only from then on).
         d.rexmt.hold_all();
         self.set_ca_state(i, CaState::MasterSlaveNegotiation);
+    }
+
+    fn send_negotiation_ca(&mut self, i: usize) {
         self.send_ca(i, CA_FLAG_M | CA_FLAG_I | CA_FLAG_O, Vec::new());
         self.arm_ca_rexmt(i);
     }
@@ -258,8 +283,8 @@ impl<P: ClientProtocol> ScspEngine<P> {
             CaState::Down => self.discard(Some(i), Discard::WrongState, None),
             CaState::MasterSlaveNegotiation => self.ca_negotiation(i, pkt, ca, f),
             CaState::CacheSummarize => match self.dcs[i].ca.role {
-                Some(Role::Master) => self.ca_master(i, ca, f),
-                _ => self.ca_slave(i, ca, f),
+                Some(Role::Master) => self.ca_master(i, pkt, ca, f),
+                _ => self.ca_slave(i, pkt, ca, f),
             },
             CaState::UpdateCache | CaState::Aligned => self.ca_after_summarize(i, pkt, ca, f),
         }
@@ -301,10 +326,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
     }
 
     /// §2.2.2 as master, in Cache Summarize.
-    fn ca_master(&mut self, i: usize, ca: &Ca, f: CaFlags) {
+    fn ca_master(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
         let cur = self.dcs[i].ca.seq;
-        if f.m || f.i {
-            // Rule 1: M bit set incorrectly or I bit set.
+        if f.i {
+            // Rule 1: the I bit set.
+            self.renegotiate_with(i, pkt, ca, f);
+        } else if f.m {
+            // Rule 1: M bit set incorrectly.
             self.enter_negotiation(i);
         } else if ca.sequence == cur.wrapping_sub(1) {
             // Rule 2: a duplicate, "MUST be discarded".
@@ -336,10 +364,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
     }
 
     /// §2.2.2 as slave, in Cache Summarize.
-    fn ca_slave(&mut self, i: usize, ca: &Ca, f: CaFlags) {
+    fn ca_slave(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
         let cur = self.dcs[i].ca.seq;
-        if !f.m || f.i {
-            // Rule 1.
+        if f.i {
+            // Rule 1: the I bit set (e.g. the master repeating its first CA).
+            self.renegotiate_with(i, pkt, ca, f);
+        } else if !f.m {
+            // Rule 1: M bit off from the master.
             self.enter_negotiation(i);
         } else if ca.sequence == cur {
             // Rule 4: a duplicate; "the LS MUST resend the CA message which it had just sent".
@@ -376,8 +407,7 @@ impl<P: ClientProtocol> ScspEngine<P> {
         let cur = self.dcs[i].ca.seq;
         let role = self.dcs[i].ca.role;
         if f.i {
-            self.enter_negotiation(i);
-            self.ca_negotiation(i, pkt, ca, f);
+            self.renegotiate_with(i, pkt, ca, f);
         } else if role == Some(Role::Slave) && ca.sequence == cur {
             if self.dcs[i].ca.kept {
                 self.resend_ca(i);

@@ -49,8 +49,10 @@ pub enum Abnormal {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Discard {
-    /// An SDU on a VC this engine does not know.
+    /// An SDU or event on a VC this engine does not know.
     UnknownVc,
+    /// A call from an address that is no configured DCS (refused).
+    UnknownCaller,
     /// An SDU whose LLC/SNAP header is not SCSP's (PID 0x0005).
     NotScsp,
     /// The packet did not decode or broke the client protocol's rules (also an abnormal
