@@ -33,7 +33,6 @@
 //! - **New CA sequence number** on entering negotiation: drawn from the seeded RNG (B.2.1: "a
 //!   value not previously seen by the DCS").
 
-use bytes::Bytes;
 use mars_wire::scsp::{Ca, CsasRecord, ScspBody, ScspPacket, CA_FLAG_I, CA_FLAG_M, CA_FLAG_O};
 use rand::Rng;
 
@@ -97,8 +96,9 @@ pub(crate) struct Alignment {
     /// The current CA Sequence Number.
     pub seq: u32,
     pub cursor: Cursor,
-    /// The last CA sent (the SDU), for retransmission and for the slave's resend.
-    pub last_sent: Option<Bytes>,
+    /// The last CA sent, for retransmission and for the slave's resend (re-encoded, so that
+    /// it is signed with the association current then).
+    pub last_sent: Option<ScspPacket>,
     /// Whether the last CA sent had the O bit on.
     pub last_sent_o: bool,
     /// The slave keeps `last_sent` after entering Update Cache (§2.2.2, note).
@@ -208,18 +208,18 @@ impl<P: ClientProtocol> ScspEngine<P> {
         let n = records.len() as u64;
         let sequence = self.dcs[i].ca.seq;
         let pkt = ScspPacket::new(common, ScspBody::Ca(Ca { sequence, records }));
-        let sdu = self.transmit(i, &pkt);
+        self.transmit(i, &pkt);
         let d = &mut self.dcs[i];
         d.counters.ca_records_sent += n;
-        d.ca.last_sent = sdu;
+        d.ca.last_sent = Some(pkt);
         d.ca.last_sent_o = flags & CA_FLAG_O != 0;
     }
 
     /// Resend the last CA sent.
     fn resend_ca(&mut self, i: usize) {
-        if let Some(sdu) = self.dcs[i].ca.last_sent.clone() {
+        if let Some(pkt) = self.dcs[i].ca.last_sent.clone() {
             self.dcs[i].counters.ca_retransmissions += 1;
-            self.resend(i, sdu);
+            self.transmit(i, &pkt);
         }
     }
 

@@ -162,7 +162,11 @@ impl<P: ClientProtocol> ScspEngine<P> {
                 vc,
                 cause: Cause::CALL_REJECTED,
             });
-            self.discard(None, Discard::UnknownCaller, Some(format!("call from {from}")));
+            self.discard(
+                None,
+                Discard::UnknownCaller,
+                Some(format!("call from {from}")),
+            );
             return;
         };
         if multipoint {

@@ -57,8 +57,15 @@ impl<P: ClientProtocol> ScspEngine<P> {
     /// included), plus the extensions part when signing.
     fn overhead(&self, i: usize, t: MessageType) -> usize {
         let c = self.common_part(i);
-        let head =
-            LLC_SNAP_LEN + FIXED_LEN + COMMON_FIXED_LEN + c.sender_id.len() + c.receiver_id.len();
+        // Until the DCS's ID is known, assume the longest it can be.
+        let receiver = if c.receiver_id.is_empty() {
+            self.client
+                .id_len()
+                .map_or(mars_wire::scsp::ID_MAX, usize::from)
+        } else {
+            c.receiver_id.len()
+        };
+        let head = LLC_SNAP_LEN + FIXED_LEN + COMMON_FIXED_LEN + c.sender_id.len() + receiver;
         let ca = if t == MessageType::Ca { 4 } else { 0 };
         let auth = match self.signer(i) {
             Ok(Some(sa)) => sa.algorithm.extension_len() + EXT_HEADER_LEN,
@@ -105,17 +112,6 @@ impl<P: ClientProtocol> ScspEngine<P> {
             sdu: sdu.clone(),
         });
         Some(sdu)
-    }
-
-    /// Send an SDU built before (a CA being repeated) to DCS `i`.
-    pub(crate) fn resend(&mut self, i: usize, sdu: Bytes) {
-        let Some(vc) = self.dcs[i].link.up_vc() else {
-            return;
-        };
-        let c = &mut self.dcs[i].counters;
-        c.sent.ca += 1;
-        c.octets_sent += sdu.len() as u64;
-        self.requests.push_back(VcRequest::Send { vc, sdu });
     }
 
     /// Send what collected: CSU Replies with the pending acknowledgements, then CSU Requests
