@@ -9,7 +9,7 @@
 //! ID is configured), `hello_s` (10), `dead_factor` (3), `ca_ms`, `csus_ms`, `csu_ms` (2000),
 //! `limit` (3), `hop` (8), `max_sdu` (9188), `jitter` (0), `seed` (0), `restarted`,
 //! `restart_offset` (1000), `stale_own` ("purge"|"accept"), `fallback_ms` (none), `retry_ms`
-//! (5000), `auth` (`{"mode": "mandatory", "keys": [{"spi": 1, "alg": "hmac-md5-128", "key":
+//! (5000), `hold_ms` (the origination hold; none), `auth` (`{"mode": "mandatory", "keys": [{"spi": 1, "alg": "hmac-md5-128", "key":
 //! "hex"}]}`, applied to every DCS), `max_entries`.
 //!
 //! Inputs: `start` (first; shows what the engine did when created), `advance_ms`, `connected` (DCS index), `released` (`{"dcs", "cause"}`),
@@ -110,6 +110,10 @@ impl ScspDriver {
             .map(Duration::from_millis);
         cfg.connect_retry = ms(&c, "retry_ms", 5000);
         cfg.tombstone_hold = ms(&c, "tombstone_ms", 600_000);
+        cfg.origination_hold = c
+            .get("hold_ms")
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis);
         cfg.max_cache_entries = num(&c, "max_entries", 1_000_000) as usize;
         let mut params = fast_params();
         params.hello_interval = Duration::from_secs(num(&c, "hello_s", 10));
@@ -454,6 +458,7 @@ impl Driver for ScspDriver {
                 let res = match r {
                     Ok(mars_proto::scsp::Origination::Sent(s)) => json!({"sent": seq_to_json(s)}),
                     Ok(mars_proto::scsp::Origination::AfterPurge) => json!("after-purge"),
+                    Ok(mars_proto::scsp::Origination::Held) => json!("held"),
                     Err(e) => json!({"error": e.to_string()}),
                 };
                 self.push(json!({ "originated": res }));

@@ -446,6 +446,8 @@ impl<P: ClientProtocol> ScspEngine<P> {
         if self.dcs[i].ca.state == CaState::UpdateCache {
             self.set_ca_state(i, CaState::Aligned);
             self.event(ScspEvent::AlignmentComplete { dcs: i });
+            // B.2.0.2: own entries are numbered once aligned.
+            self.release_held();
         }
     }
 

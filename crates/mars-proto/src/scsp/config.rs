@@ -201,6 +201,12 @@ pub struct ScspConfig {
     pub restarted: bool,
     /// Own-origin entries from before a restart.
     pub stale_own_entries: StaleOwnPolicy,
+    /// B.2.0.2: after a restart, the number of an entry this LS originates is chosen "after
+    /// the restarting LS's CAFSM has achieved the Aligned state", so that it is unique within
+    /// the server group. Originations are therefore held until the first CAFSM reaches
+    /// Aligned, or this long after start, whichever comes first. `None`: no hold (for an
+    /// engine that knows it has never run before, or that has no DCS).
+    pub origination_hold: Option<Duration>,
     /// How long a purged entry is remembered (so that the purge is flooded once and reaches a
     /// DCS that aligns later).
     pub tombstone_hold: Duration,
@@ -229,6 +235,7 @@ impl ScspConfig {
             restart_seq_offset: 1 << 16,
             restarted: false,
             stale_own_entries: StaleOwnPolicy::Purge,
+            origination_hold: Some(Duration::from_secs(30)),
             tombstone_hold: Duration::from_secs(600),
             max_cache_entries: 16_000_000,
             connect_retry: Duration::from_secs(5),

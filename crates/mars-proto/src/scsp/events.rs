@@ -191,6 +191,14 @@ pub enum ScspEvent {
         /// Cache Key.
         key: CacheKey,
     },
+    /// An origination that [`super::ScspEngine::originate`] could not send at once (held
+    /// until alignment, or behind a purge) went out.
+    OwnEntrySent {
+        /// Cache Key.
+        key: CacheKey,
+        /// Its CSA Sequence Number.
+        seq: CsaSeq,
+    },
     /// An entry this LS originated before a restart came back (B.2.0.2).
     StaleOwnEntry {
         /// Cache Key.

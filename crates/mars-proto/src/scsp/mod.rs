@@ -94,6 +94,8 @@ pub(crate) enum DcsTimer {
 pub(crate) enum TimerKey {
     Dcs(usize, DcsTimer),
     Tombstones,
+    /// The end of the origination hold (B.2.0.2, see [`ScspConfig::origination_hold`]).
+    OriginationHold,
 }
 
 /// A local caller's mistake.
@@ -158,6 +160,12 @@ impl<P: ClientProtocol> ScspEngine<P> {
             heard_seq: 0,
             now,
         };
+        match e.cfg.origination_hold {
+            Some(hold) if !e.dcs.is_empty() => {
+                e.timers.set(TimerKey::OriginationHold, now + hold);
+            }
+            _ => e.own.ready = true,
+        }
         for i in 0..e.dcs.len() {
             e.start_link(i);
         }
@@ -266,6 +274,7 @@ impl<P: ClientProtocol> ScspEngine<P> {
             cache_entries: self.cache.len(),
             tombstones: self.cache.tombstones(),
             own: self.own.rows(),
+            held_originations: self.own.held_len(),
             dcs: (0..self.dcs.len())
                 .filter_map(|i| self.dcs_status(i))
                 .collect(),
@@ -350,6 +359,7 @@ impl<P: ClientProtocol> ScspEngine<P> {
                 self.cache
                     .expire_tombstones(self.now, self.cfg.tombstone_hold);
             }
+            TimerKey::OriginationHold => self.release_held(),
             TimerKey::Dcs(i, t) => match t {
                 DcsTimer::Connect => self.on_connect_timer(i),
                 DcsTimer::HelloSend => self.on_hello_timer(i),

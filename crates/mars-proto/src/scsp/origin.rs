@@ -51,9 +51,17 @@ struct OwnEntry {
 #[derive(Debug, Default)]
 pub(crate) struct OwnEntries {
     map: BTreeMap<CacheKey, OwnEntry>,
+    /// Originations held until the first alignment (B.2.0.2), with their parts.
+    held: BTreeMap<CacheKey, Bytes>,
+    /// Whether originations go out at once (the hold is over).
+    pub ready: bool,
 }
 
 impl OwnEntries {
+    pub fn held_len(&self) -> usize {
+        self.held.len()
+    }
+
     pub fn rows(&self) -> Vec<OwnRow> {
         self.map
             .iter()
@@ -75,6 +83,9 @@ pub enum Origination {
     /// The entry first has to be purged (its number reached 2^31−2, or a purge is under way);
     /// it goes out at −2^31+1 once every DCS has acknowledged the purge.
     AfterPurge,
+    /// Held until the first CAFSM reaches Aligned (or the hold ends), then numbered by the
+    /// restart rule (B.2.0.2) and sent; [`super::ScspEvent::OwnEntrySent`] reports it.
+    Held,
 }
 
 impl<P: ClientProtocol> ScspEngine<P> {
@@ -90,14 +101,37 @@ impl<P: ClientProtocol> ScspEngine<P> {
         self.now = now;
         let part = part.into();
         self.check_local(&key, &part)?;
+        if !self.own.ready {
+            self.own.held.insert(key, part);
+            self.finish();
+            return Ok(Origination::Held);
+        }
         let r = self.originate_checked(key, part);
         self.finish();
         r
     }
 
+    /// The origination hold is over (a CAFSM reached Aligned, or the hold time passed): the
+    /// held originations go out, numbered with what the server group told this LS.
+    pub(crate) fn release_held(&mut self) {
+        if self.own.ready {
+            return;
+        }
+        self.own.ready = true;
+        self.timers.cancel(super::TimerKey::OriginationHold);
+        for (key, part) in std::mem::take(&mut self.own.held) {
+            if let Ok(Origination::Sent(seq)) = self.originate_checked(key.clone(), part) {
+                self.event(ScspEvent::OwnEntrySent { key, seq });
+            }
+        }
+    }
+
     /// Purge the entry `key` of this LS from the server group (B.2.0.2).
     pub fn purge(&mut self, now: Instant, key: &CacheKey) -> Result<(), ScspError> {
         self.now = now;
+        if self.own.held.remove(key).is_some() {
+            return Ok(());
+        }
         match self.own.map.get(key) {
             None => return Err(ScspError::NotOwned),
             Some(o) if o.purge.is_some() => {}
@@ -139,6 +173,7 @@ impl<P: ClientProtocol> ScspEngine<P> {
         }
         if id.origin == self.cfg.local_id {
             self.own.map.remove(&id.key);
+            self.own.held.remove(&id.key);
         }
         if !e.purged {
             self.event(ScspEvent::Withdrawn {
@@ -325,7 +360,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
         match then {
             // "an LS will then send a new CSA Record carrying the updated information, and
             // this new CSA Record will carry a CSA Sequence Number of -2^31+1"
-            Some(part) => self.set_own(key, CsaSeq::FIRST, part),
+            Some(part) => {
+                self.set_own(key, CsaSeq::FIRST, part);
+                self.event(ScspEvent::OwnEntrySent {
+                    key: key.clone(),
+                    seq: CsaSeq::FIRST,
+                });
+            }
             None => {
                 self.own.map.remove(key);
             }
@@ -389,12 +430,19 @@ impl<P: ClientProtocol> ScspEngine<P> {
             }
             Newness::Newer => {}
         }
-        let policy = self.cfg.stale_own_entries;
+        // An entry whose origination is held: its old instance is what the restart rule
+        // numbers past when the hold ends; keep it.
+        let held = self.own.held.contains_key(&id.key);
+        let policy = if held {
+            StaleOwnPolicy::Accept
+        } else {
+            self.cfg.stale_own_entries
+        };
         if purge || policy == StaleOwnPolicy::Accept {
             if self.store(i, id, r, solicited) {
                 self.dcs[i].acks.push(super::update::ack_of(s));
             }
-            if !purge {
+            if !purge && !held {
                 self.event(ScspEvent::StaleOwnEntry {
                     key: id.key.clone(),
                     seq: s.seq,

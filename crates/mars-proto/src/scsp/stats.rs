@@ -201,6 +201,8 @@ pub struct ScspSnapshot {
     pub tombstones: usize,
     /// Entries this LS originates.
     pub own: Vec<OwnRow>,
+    /// Originations held until the first alignment (B.2.0.2).
+    pub held_originations: usize,
     /// Each DCS.
     pub dcs: Vec<DcsStatus>,
     /// Counters summed over DCSs (and packets from unknown VCs).

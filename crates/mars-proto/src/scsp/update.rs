@@ -135,12 +135,15 @@ impl<P: ClientProtocol> ScspEngine<P> {
         };
         let part = entry.part.clone();
         let prev = self.cache.insert(id.clone(), entry);
-        // The DCS has this instance: an older one queued to it is superseded.
-        if self.dcs[i]
-            .rexmt
-            .get(id)
-            .is_some_and(|q| q.seq < s.seq && !q.purge)
-        {
+        // The DCS has this instance: what is queued to it for the entry is superseded — an
+        // older instance, or a purge when the DCS sends the restarted entry (it has been
+        // through the purge, or never held the purged instance).
+        let superseded =
+            self.dcs[i]
+                .rexmt
+                .get(id)
+                .is_some_and(|q| if q.purge { !purge } else { q.seq < s.seq });
+        if superseded {
             self.dcs[i].rexmt.remove(id);
         }
         let prev_live = prev.filter(|p| !p.purged);
