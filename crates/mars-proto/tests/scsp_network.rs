@@ -158,3 +158,58 @@ fn storms_converge_lossy() {
         }
     }
 }
+
+/// A partition between A and B heals: what A learned meanwhile reaches C, which is aligned
+/// with B and does not realign — B floods what it solicited (the hop count decision of
+/// `scsp::update`).
+#[test]
+fn partition_heals_through_a_line() {
+    let mut net = Net::new(4, Duration::from_millis(1), 0.0);
+    let a = net.add(config(1, &[2]), Toy::default());
+    let b = net.add(config(2, &[1, 3]), Toy::default());
+    let c = net.add(config(3, &[2]), Toy::default());
+    assert!(net.run_until(
+        Duration::from_millis(100),
+        Duration::from_secs(10),
+        all_aligned
+    ));
+    net.set_cut(a, b, true);
+    net.with(a, |e, now| {
+        e.originate(now, key(7), "during the partition").unwrap()
+    });
+    // A and B stall each other (no Hellos), the VC stays up.
+    net.run_for(Duration::from_secs(5));
+    assert!(live(&net.nodes[c].engine).is_empty());
+    net.set_cut(a, b, false);
+    assert!(
+        net.run_until(
+            Duration::from_millis(100),
+            Duration::from_secs(30),
+            converged
+        ),
+        "C never learned A's update"
+    );
+    assert_eq!(live(&net.nodes[c].engine).len(), 1);
+    let _ = b;
+}
+
+/// The engine's state serialises for the daemon.
+#[test]
+fn snapshot_serialises() {
+    let mut net = Net::new(1, Duration::from_millis(1), 0.0);
+    let a = net.add(config(1, &[2]), Toy::default());
+    net.add(config(2, &[1]), Toy::default());
+    net.with(a, |e, now| e.originate(now, key(1), "x").unwrap());
+    net.run_for(Duration::from_secs(3));
+    let e = &net.nodes[a].engine;
+    let v = serde_json::to_value(e.snapshot()).unwrap();
+    assert_eq!(v["cache_entries"], 1);
+    assert_eq!(v["dcs"][0]["hello"], "bidirectional");
+    assert_eq!(v["dcs"][0]["ca"], "aligned");
+    assert!(v["counters"]["sent"]["hello"].as_u64().unwrap() >= 3);
+    let rows: Vec<_> = e.cache_rows(net.now).collect();
+    let r = serde_json::to_value(&rows).unwrap();
+    assert_eq!(r[0]["key"], "00000001");
+    assert_eq!(r[0]["source"], "local");
+    assert!(r[0]["age_ms"].as_u64().unwrap() >= 2_000);
+}

@@ -3,10 +3,19 @@
 //!
 //! "The following parameters are associated with the tuple <SPI, DCS ID>- lifetime, Algorithm,
 //! Key ... there may be multiple tuples active at the same time (DCS ID being the same)." The
-//! table is per DCS (the DCS ID is implied by the VC), indexed by SPI. A sender signs with the
-//! configured SPI or, by default, the most recently installed active association; a receiver
-//! selects the association by the SPI in the packet (B.3.1.4). Key rollover therefore loses
-//! nothing: install the new key on both ends, switch the senders, remove the old key.
+//! table is per DCS (the DCS ID is implied by the VC), indexed by SPI, and used for both
+//! directions (manual keying configures both ends alike). A receiver selects the association by
+//! the SPI in the packet (B.3.1.4).
+//!
+//! # Which association signs
+//! The configured [`super::AuthConfig::send_spi`] if set; otherwise the one the DCS last
+//! authenticated with, if it is active here; otherwise the most recently installed active one.
+//! Key rollover that loses nothing: install the new key at both ends (in any order: both keep
+//! signing with the old one, which each sees the other use); set [`super::AuthConfig::send_spi`]
+//! to the new SPI at one end (the other follows as soon as it sees the new SPI); remove the old
+//! key at both ends. Skipping the switch also works — the first end to lose the old key signs
+//! with the new one and the other follows — but packets already in flight under the old key are
+//! then lost at that end (and retransmitted).
 //!
 //! # A failed check changes no state
 //! B.3.1 calls a failed check an "abnormal event", and §2.1 sends the HFSM to Waiting on any
@@ -44,6 +53,8 @@ impl Installed {
 pub(crate) struct KeyTable {
     entries: Vec<Installed>,
     order: u64,
+    /// The SPI of the last packet from the DCS that authenticated.
+    pub peer_spi: Option<u32>,
 }
 
 impl KeyTable {
@@ -81,27 +92,30 @@ impl KeyTable {
             .map(|e| &e.sa)
     }
 
-    /// The association to sign with: `spi` if given and active, else the newest active one.
+    /// The association to sign with: `spi` if given (and active); else the one the DCS last
+    /// used, if active; else the newest active one.
     pub fn signer(&self, spi: Option<u32>, now: Instant) -> Option<&SecurityAssociation> {
-        match spi {
-            Some(spi) => self.lookup(spi, now),
-            None => self
-                .entries
+        if let Some(spi) = spi {
+            return self.lookup(spi, now);
+        }
+        self.peer_spi.and_then(|p| self.lookup(p, now)).or_else(|| {
+            self.entries
                 .iter()
                 .filter(|e| e.active(now))
                 .max_by_key(|e| e.order)
-                .map(|e| &e.sa),
-        }
+                .map(|e| &e.sa)
+        })
     }
 }
 
 /// Decode a received SCSP packet and check it under `mode`. `Err` carries the discard reason
 /// and detail: for an authentication failure the caller changes no state; for
-/// [`Discard::Malformed`] it records an abnormal event.
+/// [`Discard::Malformed`] it records an abnormal event. A packet that authenticates sets the
+/// table's `peer_spi`.
 pub(crate) fn admit(
     payload: &[u8],
     mode: AuthMode,
-    keys: &KeyTable,
+    keys: &mut KeyTable,
     now: Instant,
 ) -> Result<ScspPacket, (Discard, String)> {
     let decoded = ScspPacket::decode(payload);
@@ -128,6 +142,7 @@ pub(crate) fn admit(
             };
             verify_mac(payload, sa.algorithm, &sa.key)
                 .map_err(|e| (Discard::AuthBadMac, format!("SPI {spi}: {e}")))?;
+            keys.peer_spi = Some(spi);
             Ok(pkt)
         }
     }
@@ -153,6 +168,13 @@ mod tests {
         let t0 = Instant::ZERO;
         let mut t = KeyTable::new(&[sa(1, None), sa(2, Some(10))], t0);
         assert_eq!(t.signer(None, t0).map(|s| s.spi), Some(2));
+        t.peer_spi = Some(1);
+        assert_eq!(
+            t.signer(None, t0).map(|s| s.spi),
+            Some(1),
+            "mirrors the DCS"
+        );
+        t.peer_spi = None;
         assert_eq!(t.signer(Some(1), t0).map(|s| s.spi), Some(1));
         let later = t0 + Duration::from_secs(10);
         assert!(t.lookup(2, later).is_none(), "expired");

@@ -120,7 +120,9 @@ pub struct AuthConfig {
     /// "there may be multiple tuples active at the same time"), for key rollover: a receiver
     /// picks the association by the SPI in the packet.
     pub associations: Vec<SecurityAssociation>,
-    /// The SPI to sign with; `None` signs with the most recently installed active association.
+    /// The SPI to sign with; `None`: the one the DCS last authenticated with, if active here,
+    /// else the most recently installed active association (see `scsp::auth` for the
+    /// rollover procedure this allows).
     pub send_spi: Option<u32>,
 }
 

@@ -250,9 +250,9 @@ impl<P: ClientProtocol> ScspEngine<P> {
         })
     }
 
-    /// The cache as rows (key, originator, sequence number, age), in (key, originator) order.
-    pub fn cache_rows(&self) -> impl Iterator<Item = CacheRow> + '_ {
-        let now = self.now;
+    /// The cache as rows (key, originator, sequence number, age at `now`), in (key,
+    /// originator) order.
+    pub fn cache_rows(&self, now: Instant) -> impl Iterator<Item = CacheRow> + '_ {
         self.cache.iter().map(move |(id, e)| CacheRow {
             key: id.key.clone(),
             origin: id.origin.clone(),
@@ -302,7 +302,8 @@ impl<P: ClientProtocol> ScspEngine<P> {
         Ok(d.keys.remove(spi))
     }
 
-    /// Sign packets to DCS `dcs` with association `spi` (`None`: the newest active one).
+    /// Sign packets to DCS `dcs` with association `spi` (`None`: the one the DCS last used,
+    /// else the newest active one).
     pub fn set_sending_spi(&mut self, dcs: usize, spi: Option<u32>) -> Result<(), ScspError> {
         let d = self.dcs.get_mut(dcs).ok_or(ScspError::NoSuchDcs(dcs))?;
         d.cfg.auth.send_spi = spi;

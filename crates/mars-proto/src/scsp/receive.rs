@@ -40,8 +40,9 @@ impl<P: ClientProtocol> ScspEngine<P> {
             self.discard(Some(i), Discard::NotScsp, None);
             return;
         };
-        let d = &self.dcs[i];
-        let pkt = match admit(payload, d.cfg.auth.mode, &d.keys, self.now) {
+        let now = self.now;
+        let d = &mut self.dcs[i];
+        let pkt = match admit(payload, d.cfg.auth.mode, &mut d.keys, now) {
             Ok(p) => p,
             Err((Discard::Malformed, detail)) => return self.malformed(i, detail),
             Err((reason, detail)) => return self.discard(Some(i), reason, Some(detail)),
