@@ -15,10 +15,10 @@
 //! - a DCS that aligns later learns the purge (tombstones are summarised in CA messages and
 //!   answer CSUS);
 //! - and the originator's fresh start at −2^31+1 still replaces it: in a CSU Request a record
-//!   that is not a purge is more up to date than a tombstone ([`Cache::csa_newness`]).
+//!   that is not a purge is more up to date than a tombstone (`Cache::csa_newness`).
 //!
 //! Summaries (CA, CSUS, CSU Reply) compare by sequence number alone
-//! ([`Cache::summary_newness`]), so a tombstone outranks a stale pre-purge entry during
+//! (`Cache::summary_newness`), so a tombstone outranks a stale pre-purge entry during
 //! alignment.
 
 use std::cmp::Ordering;

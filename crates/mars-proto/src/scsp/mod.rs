@@ -27,23 +27,23 @@
 //! changes queued while a DCS aligns; authentication failures changing no state; the CSUS
 //! retransmission limit.
 
-mod auth;
-mod connection;
 mod dcs;
-mod origin;
 mod receive;
 mod send;
-mod solicit;
-mod update;
 
 pub mod alignment;
+pub mod auth;
 pub mod cache;
 pub mod client;
 pub mod config;
+pub mod connection;
 pub mod events;
 pub mod hello;
+pub mod origin;
 pub mod retransmit;
+pub mod solicit;
 pub mod stats;
+pub mod update;
 
 use std::collections::VecDeque;
 

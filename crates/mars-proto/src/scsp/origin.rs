@@ -111,6 +111,30 @@ impl<P: ClientProtocol> ScspEngine<P> {
         r
     }
 
+    /// [`ScspEngine::originate`] for many entries at once: their CSA records are packed into
+    /// as few CSU Requests as the MTU allows. One result per entry, in order.
+    pub fn originate_many(
+        &mut self,
+        now: Instant,
+        entries: impl IntoIterator<Item = (CacheKey, Bytes)>,
+    ) -> Vec<Result<Origination, ScspError>> {
+        self.now = now;
+        let out = entries
+            .into_iter()
+            .map(|(key, part)| {
+                self.check_local(&key, &part)?;
+                if self.own.ready {
+                    self.originate_checked(key, part)
+                } else {
+                    self.own.held.insert(key, part);
+                    Ok(Origination::Held)
+                }
+            })
+            .collect();
+        self.finish();
+        out
+    }
+
     /// The origination hold is over (a CAFSM reached Aligned, or the hold time passed): the
     /// held originations go out, numbered with what the server group told this LS.
     pub(crate) fn release_held(&mut self) {
