@@ -9,7 +9,11 @@
 //! - After a restart, an entry found in the server group is numbered "the CSA Sequence Number
 //!   associated with the existing cache entry ... plus a configured constant"; an entry not
 //!   found starts at −2^31+1, or at the constant when [`super::ScspConfig::restarted`] says this
-//!   engine knows it restarted ("zero if not").
+//!   engine knows it restarted ("zero if not"). The RFC picks that number "after the
+//!   restarting LS's CAFSM has achieved the Aligned state"; an engine cannot tell a restart
+//!   from a first start, so originations are held until the first CAFSM reaches Aligned (or
+//!   [`super::ScspConfig::origination_hold`] passes). Otherwise a restarted server would reuse
+//!   −2^31+1 for new content, and the group would keep the old content under the same number.
 //! - An own-origin CSA that comes back newer than this LS's instance (its previous life's, seen
 //!   after alignment) is answered by renumbering past it with the same rule and flooding the
 //!   entry to every DCS — or, at the end of the number space, by a purge and a restart.
