@@ -39,6 +39,8 @@ pub const MAX_SDU: usize = 65_535;
 pub mod msg_type {
     /// SETUP (Q.2931): open a point-to-point call.
     pub const SETUP: u8 = 0x05;
+    /// CALL PROCEEDING (Q.2931): the called side has the SETUP and is asking its user.
+    pub const CALL_PROCEEDING: u8 = 0x02;
     /// CONNECT (Q.2931): the called side accepts.
     pub const CONNECT: u8 = 0x07;
     /// CONNECT ACKNOWLEDGE (Q.2931): the caller confirms CONNECT.
@@ -53,6 +55,8 @@ pub mod msg_type {
     pub const ADD_PARTY_ACK: u8 = 0x81;
     /// ADD PARTY REJECT (Q.2971): the leaf refuses.
     pub const ADD_PARTY_REJECT: u8 = 0x82;
+    /// PARTY ALERTING (Q.2971): the leaf has the ADD PARTY and is asking its user.
+    pub const PARTY_ALERTING: u8 = 0x85;
     /// DROP PARTY (Q.2971): remove a leaf (sent by the root or by the leaf).
     pub const DROP_PARTY: u8 = 0x83;
     /// DROP PARTY ACKNOWLEDGE (Q.2971).
@@ -157,6 +161,8 @@ pub struct CallSetup {
 pub enum Datagram<'a> {
     /// Open a point-to-point call.
     Setup(CallSetup),
+    /// The called side has the SETUP and is asking its user.
+    CallProceeding(CallRef),
     /// The called side accepts.
     Connect(CallRef),
     /// The caller confirms CONNECT.
@@ -171,6 +177,8 @@ pub enum Datagram<'a> {
     AddPartyAck(CallRef),
     /// The leaf refuses, with a cause.
     AddPartyReject(CallRef, u8),
+    /// The leaf has the ADD PARTY and is asking its user.
+    PartyAlerting(CallRef),
     /// Remove a leaf, with a cause (sent by the root or by the leaf).
     DropParty(CallRef, u8),
     /// Answers DROP PARTY.
@@ -197,6 +205,7 @@ impl<'a> Datagram<'a> {
         use msg_type::*;
         match self {
             Datagram::Setup(_) => SETUP,
+            Datagram::CallProceeding(_) => CALL_PROCEEDING,
             Datagram::Connect(_) => CONNECT,
             Datagram::ConnectAck(_) => CONNECT_ACK,
             Datagram::Release(..) => RELEASE,
@@ -204,6 +213,7 @@ impl<'a> Datagram<'a> {
             Datagram::AddParty(_) => ADD_PARTY,
             Datagram::AddPartyAck(_) => ADD_PARTY_ACK,
             Datagram::AddPartyReject(..) => ADD_PARTY_REJECT,
+            Datagram::PartyAlerting(_) => PARTY_ALERTING,
             Datagram::DropParty(..) => DROP_PARTY,
             Datagram::DropPartyAck(_) => DROP_PARTY_ACK,
             Datagram::Keepalive { .. } => KEEPALIVE,
@@ -216,6 +226,8 @@ impl<'a> Datagram<'a> {
         match *self {
             Datagram::Setup(s) | Datagram::AddParty(s) => Some(s.cref),
             Datagram::Connect(c)
+            | Datagram::CallProceeding(c)
+            | Datagram::PartyAlerting(c)
             | Datagram::ConnectAck(c)
             | Datagram::Release(c, _)
             | Datagram::ReleaseComplete(c, _)
@@ -288,6 +300,8 @@ impl<'a> Datagram<'a> {
                     Datagram::AddParty(s)
                 }
             }
+            CALL_PROCEEDING => Datagram::CallProceeding(CallRef::read(&mut r)?),
+            PARTY_ALERTING => Datagram::PartyAlerting(CallRef::read(&mut r)?),
             CONNECT => Datagram::Connect(CallRef::read(&mut r)?),
             CONNECT_ACK => Datagram::ConnectAck(CallRef::read(&mut r)?),
             ADD_PARTY_ACK => Datagram::AddPartyAck(CallRef::read(&mut r)?),
@@ -330,6 +344,8 @@ impl<'a> Datagram<'a> {
             }
             Datagram::Setup(s) | Datagram::AddParty(s) => write_setup(&s, out),
             Datagram::Connect(c)
+            | Datagram::CallProceeding(c)
+            | Datagram::PartyAlerting(c)
             | Datagram::ConnectAck(c)
             | Datagram::AddPartyAck(c)
             | Datagram::DropPartyAck(c) => out.put_u32(c.to_wire()),
@@ -360,6 +376,8 @@ impl<'a> Datagram<'a> {
                     8 + s.calling.wire_len() + s.called.wire_len()
                 }
                 Datagram::Connect(_)
+                | Datagram::CallProceeding(_)
+                | Datagram::PartyAlerting(_)
                 | Datagram::ConnectAck(_)
                 | Datagram::AddPartyAck(_)
                 | Datagram::DropPartyAck(_) => 4,

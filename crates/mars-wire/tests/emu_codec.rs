@@ -38,7 +38,7 @@ struct Parts {
 
 fn arb_parts() -> impl Strategy<Value = Parts> {
     (
-        0u8..12,
+        0u8..14,
         arb_cref(),
         any::<u8>(),
         any::<u32>(),
@@ -79,6 +79,8 @@ fn build(p: &Parts) -> Datagram<'_> {
         7 => Datagram::AddPartyReject(c, p.cause),
         8 => Datagram::DropParty(c, p.cause),
         9 => Datagram::DropPartyAck(c),
+        12 => Datagram::CallProceeding(c),
+        13 => Datagram::PartyAlerting(c),
         10 => Datagram::Keepalive {
             instance: p.instance,
         },

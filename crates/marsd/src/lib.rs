@@ -1,1 +1,3 @@
 //! marsd
+
+pub mod atm_udp;
