@@ -165,6 +165,17 @@ impl Endpoint {
         &self.counters
     }
 
+    /// The driver could not send `n` datagrams.
+    pub fn note_send_errors(&mut self, n: u64) {
+        self.counters.send_errors += n;
+        self.counters.datagrams_out = self.counters.datagrams_out.saturating_sub(n);
+    }
+
+    /// The socket reported a receive error.
+    pub fn note_recv_error(&mut self) {
+        self.counters.recv_errors += 1;
+    }
+
     /// Legs held (calls and parties, in every state, including those being cleared).
     pub fn leg_count(&self) -> usize {
         self.legs.len()

@@ -10,9 +10,10 @@
 //! The network gives the meaning of [`mars_proto::vc`] exactly: the engines cannot tell it
 //! from the in-memory fabric.
 
+mod batch;
 pub mod config;
 pub mod counters;
-// pub mod driver;
+pub mod driver;
 mod endpoint;
 mod fsm;
 mod inbound;
@@ -22,6 +23,7 @@ pub mod underlay;
 
 pub use config::EndpointConfig;
 pub use counters::Counters;
+pub use driver::{BlockingEndpoint, EndpointSpec, EngineEndpoint, RawEndpoint};
 pub use endpoint::Endpoint;
 pub use transmit::Transmit;
 pub use underlay::{embed_ipv4, extract_ipv4, Underlay};
