@@ -132,7 +132,7 @@ impl Endpoint {
     ) -> Self {
         let tombs = Tombstones::new(cfg.max_tombstones, cfg.request_lifetime() * 2);
         Endpoint {
-            next_cref: 1 + instance % (CallRef::MAX_VALUE / 2),
+            next_cref: 1 + (instance & 0x3FFF_FFFF),
             cfg,
             me,
             underlay,
