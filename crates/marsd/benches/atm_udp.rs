@@ -3,81 +3,80 @@
 //!
 //! `cargo bench -p marsd --bench atm_udp` (add `-- --quick` for a short run).
 //!
-//! * Throughput: the sender keeps at most `WINDOW` SDUs in flight (so loopback socket buffers
-//!   never overflow and both sides measure delivery, not loss) and the rate is SDUs delivered
-//!   per second.
-//! * Latency: one SDU at a time, one-way, send call to delivery (same clock).
-//! * Fan-out: one SDU to 1,000 leaves (1,000 datagrams); throughput counts leaf deliveries,
-//!   latency is send to the last leaf's delivery.
+//! Both sides run the same little protocol, and nobody spins:
+//! * Throughput: the sender keeps at most `WINDOW` SDUs unacknowledged; the receiver sends an
+//!   acknowledgement (an 8-octet SDU / datagram back) every `ACK_EVERY` SDUs. The rate is SDUs
+//!   delivered per second. Socket buffers are the same size on both sides.
+//! * Latency: one SDU at a time, each acknowledged at once; one-way latency is measured from
+//!   the send call to the delivery (same clock, same process).
+//! * Fan-out: one 64-octet SDU to 1,000 leaves (1,000 datagrams), paced by the last leaf's
+//!   delivery; the rate counts leaf deliveries, the latency is send to the last delivery.
+//!
+//! The emulation runs in engine mode, as `marsd` runs MARS engines: the sending and
+//! receiving logic are `AtmUser` engines inside their endpoints' tasks. The "raw mode" rows
+//! drive the same endpoints from separate tasks through the request/event channels, as a test
+//! or the contract suite does (two more task hops per SDU).
 
 use std::net::{SocketAddr, UdpSocket as StdUdp};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use mars_proto::{PartyId, VcEvent, VcId, VcRequest};
-use marsd::atm_udp::{EndpointSpec, RawEndpoint};
+use std::collections::VecDeque;
+
+use mars_proto::{AtmUser, Instant as MInstant, PartyId, VcEvent, VcId, VcRequest};
+use mars_wire::AtmAddress;
+use marsd::atm_udp::{EndpointSpec, EngineEndpoint, RawEndpoint};
 use tokio::net::UdpSocket;
+use tokio::sync::Notify;
 
-const WINDOW: u64 = 64;
+const WINDOW: u64 = 256;
+const ACK_EVERY: u64 = 32;
 const STALL: Duration = Duration::from_secs(2);
-/// No delivery progress for this long: what is in flight was lost (counted, not waited for).
-const LOSS_AFTER: Duration = Duration::from_millis(50);
-/// Socket buffers for the plain baseline: the same the emulation asks for.
 const SOCKET_BUFFER: usize = 4 << 20;
-
-/// Waits (spinning or yielding) until `done()`, or until `progress()` stops moving for
-/// [`LOSS_AFTER`]; returns whether `done()` became true.
-macro_rules! wait_for {
-    ($done:expr, $progress:expr, $pause:expr) => {{
-        let mut last = $progress;
-        let mut since = Instant::now();
-        loop {
-            if $done {
-                break true;
-            }
-            let now = $progress;
-            if now != last {
-                last = now;
-                since = Instant::now();
-            } else if since.elapsed() > LOSS_AFTER {
-                break false;
-            }
-            $pause;
-        }
-    }};
-}
+const ACK_NOW: u8 = 1;
 
 struct Row {
     name: String,
     emu_rate: f64,
     plain_rate: f64,
-    emu_lat: (Duration, Duration),
-    plain_lat: (Duration, Duration),
+    emu_lat: Vec<Duration>,
+    plain_lat: Vec<Duration>,
 }
 
-fn pct(mut v: Vec<Duration>, p: f64) -> Duration {
+fn pct(v: &[Duration], p: f64) -> Duration {
+    let mut v = v.to_vec();
     v.sort();
-    v[((v.len() as f64 - 1.0) * p) as usize]
+    v.get(((v.len() as f64 - 1.0) * p) as usize)
+        .copied()
+        .unwrap_or_default()
 }
 
-fn p50_p99(v: Vec<Duration>) -> (Duration, Duration) {
-    (pct(v.clone(), 0.50), pct(v, 0.99))
-}
-
-fn payload(size: usize, k: u64) -> Bytes {
-    let mut v = vec![0u8; size.max(8)];
-    v[..8].copy_from_slice(&k.to_be_bytes());
-    v.truncate(size.max(8));
+/// `size` octets: the send time (ns since `t0`), then a flag octet, then zeros.
+fn payload(size: usize, t0: Instant, flag: u8) -> Bytes {
+    let mut v = vec![0u8; size.max(9)];
+    v[..8].copy_from_slice(&(t0.elapsed().as_nanos() as u64).to_be_bytes());
+    v[8] = flag;
     Bytes::from(v)
+}
+
+fn latency(sdu: &[u8], t0: Instant) -> Duration {
+    let sent = u64::from_be_bytes(sdu[..8].try_into().unwrap());
+    t0.elapsed().saturating_sub(Duration::from_nanos(sent))
 }
 
 fn spec(ip: &str) -> EndpointSpec {
     EndpointSpec::new(format!("{ip}:0").parse().unwrap())
 }
 
-async fn connected_pair() -> (RawEndpoint, RawEndpoint, VcId, VcId) {
+fn big_buffers<S: std::os::fd::AsFd>(s: &S) {
+    let _ = rustix::net::sockopt::set_socket_recv_buffer_size(s, SOCKET_BUFFER);
+    let _ = rustix::net::sockopt::set_socket_send_buffer_size(s, SOCKET_BUFFER);
+}
+
+/// Emulation, point to point: (SDUs per second, one-way latencies).
+async fn emu_p2p(size: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
     let mut a = RawEndpoint::bind(spec("127.0.0.1")).await.unwrap();
     let mut b = RawEndpoint::bind(spec("127.0.0.2")).await.unwrap();
     let vc = VcId::local(1);
@@ -90,200 +89,414 @@ async fn connected_pair() -> (RawEndpoint, RawEndpoint, VcId, VcId) {
     };
     b.request(VcRequest::Accept { vc: inc });
     assert_eq!(a.next_event(STALL).await, Some(VcEvent::Connected { vc }));
-    (a, b, vc, inc)
-}
 
-/// Emulation, point to point: (SDUs per second, latencies).
-async fn emu_p2p(size: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
-    let (a, mut b, vc, _) = connected_pair().await;
-    let delivered = Arc::new(AtomicU64::new(0));
-    let stamps = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let (d2, s2) = (delivered.clone(), stamps.clone());
     let t0 = Instant::now();
+    let lat = Arc::new(Mutex::new(Vec::new()));
+    let l2 = lat.clone();
     let sink = tokio::spawn(async move {
+        let mut got = 0u64;
         while let Some(ev) = b.next_event(STALL).await {
             if let VcEvent::Received { sdu, .. } = ev {
-                let sent = u64::from_be_bytes(sdu[..8].try_into().unwrap());
-                s2.lock()
-                    .unwrap()
-                    .push(t0.elapsed().saturating_sub(Duration::from_nanos(sent)));
-                d2.fetch_add(1, Ordering::Release);
+                got += 1;
+                if sdu[8] == ACK_NOW {
+                    l2.lock().unwrap().push(latency(&sdu, t0));
+                }
+                if got.is_multiple_of(ACK_EVERY) || sdu[8] == ACK_NOW {
+                    let ack = Bytes::copy_from_slice(&got.to_be_bytes());
+                    b.request(VcRequest::Send { vc: inc, sdu: ack });
+                }
             }
         }
     });
-    // Throughput.
-    let start = Instant::now();
-    let mut lost = 0;
-    let got = || delivered.load(Ordering::Acquire);
-    for k in 0..n {
-        if !wait_for!(
-            k - got() - lost < WINDOW,
-            got(),
-            tokio::task::yield_now().await
-        ) {
-            lost = k - got();
+    let acked = |ev: Option<VcEvent>| match ev {
+        Some(VcEvent::Received { sdu, .. }) => {
+            Some(u64::from_be_bytes(sdu[..8].try_into().unwrap()))
         }
+        _ => None,
+    };
+    let start = Instant::now();
+    let (mut sent, mut done) = (0u64, 0u64);
+    while done < n {
+        while sent < n && sent - done < WINDOW {
+            a.request(VcRequest::Send {
+                vc,
+                sdu: payload(size, t0, 0),
+            });
+            sent += 1;
+        }
+        match acked(a.next_event(STALL).await) {
+            Some(k) => done = done.max(k),
+            None => break, // Stalled: report what arrived.
+        }
+    }
+    let rate = done as f64 / start.elapsed().as_secs_f64();
+    for _ in 0..samples {
         a.request(VcRequest::Send {
             vc,
-            sdu: payload(size, t0.elapsed().as_nanos() as u64),
+            sdu: payload(size, t0, ACK_NOW),
         });
+        if acked(a.next_event(STALL).await).is_none() {
+            break;
+        }
     }
-    wait_for!(got() + lost >= n, got(), tokio::task::yield_now().await);
-    let rate = got() as f64 / start.elapsed().as_secs_f64();
-    // Latency, one at a time.
-    stamps.lock().unwrap().clear();
-    for _ in 0..samples as u64 {
-        let base = got();
-        a.request(VcRequest::Send {
-            vc,
-            sdu: payload(size, t0.elapsed().as_nanos() as u64),
-        });
-        wait_for!(got() > base, got(), tokio::task::yield_now().await);
-    }
-    let lat = stamps.lock().unwrap().clone();
     a.kill();
     sink.abort();
-    (rate, lat)
-}
-
-/// Plain UDP, point to point, blocking sockets on two threads.
-fn plain_p2p(size: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
-    let tx = StdUdp::bind("127.0.0.1:0").unwrap();
-    let rx = StdUdp::bind("127.0.0.2:0").unwrap();
-    for s in [&tx, &rx] {
-        let _ = rustix::net::sockopt::set_socket_recv_buffer_size(s, SOCKET_BUFFER);
-        let _ = rustix::net::sockopt::set_socket_send_buffer_size(s, SOCKET_BUFFER);
-    }
-    let to = rx.local_addr().unwrap();
-    rx.set_read_timeout(Some(STALL)).unwrap();
-    let delivered = Arc::new(AtomicU64::new(0));
-    let t0 = Instant::now();
-    let d2 = delivered.clone();
-    let lat = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let l2 = lat.clone();
-    let sink = std::thread::spawn(move || {
-        let mut buf = vec![0u8; 65_536];
-        while let Ok((len, _)) = rx.recv_from(&mut buf) {
-            if len == 0 {
-                break; // The end marker.
-            }
-            let sent = u64::from_be_bytes(buf[..8].try_into().unwrap());
-            l2.lock()
-                .unwrap()
-                .push(t0.elapsed().saturating_sub(Duration::from_nanos(sent)));
-            d2.fetch_add(1, Ordering::Release);
-        }
-    });
-    let got = || delivered.load(Ordering::Acquire);
-    let start = Instant::now();
-    let mut lost = 0;
-    for k in 0..n {
-        if !wait_for!(k - got() - lost < WINDOW, got(), std::hint::spin_loop()) {
-            lost = k - got();
-        }
-        tx.send_to(&payload(size, t0.elapsed().as_nanos() as u64), to)
-            .unwrap();
-    }
-    wait_for!(got() + lost >= n, got(), std::hint::spin_loop());
-    let rate = got() as f64 / start.elapsed().as_secs_f64();
-    lat.lock().unwrap().clear();
-    for _ in 0..samples as u64 {
-        let base = got();
-        tx.send_to(&payload(size, t0.elapsed().as_nanos() as u64), to)
-            .unwrap();
-        wait_for!(got() > base, got(), std::hint::spin_loop());
-    }
-    tx.send_to(&[], to).unwrap();
-    sink.join().unwrap();
     let lat = lat.lock().unwrap().clone();
     (rate, lat)
 }
 
-/// Emulation, one root and `leaves` leaf endpoints: (leaf deliveries per second, latencies
-/// from send to the last leaf).
+/// Plain UDP, point to point: blocking sockets on two threads, the same acknowledgements.
+fn plain_p2p(size: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
+    let tx = StdUdp::bind("127.0.0.1:0").unwrap();
+    let rx = StdUdp::bind("127.0.0.2:0").unwrap();
+    big_buffers(&tx);
+    big_buffers(&rx);
+    let (to, back) = (rx.local_addr().unwrap(), tx.local_addr().unwrap());
+    tx.set_read_timeout(Some(STALL)).unwrap();
+    rx.set_read_timeout(Some(STALL)).unwrap();
+    let t0 = Instant::now();
+    let sink = std::thread::spawn(move || {
+        let mut buf = vec![0u8; 65_536];
+        let mut lat = Vec::new();
+        let mut got = 0u64;
+        while let Ok((len, _)) = rx.recv_from(&mut buf) {
+            if len == 0 {
+                break; // End marker.
+            }
+            got += 1;
+            if buf[8] == ACK_NOW {
+                lat.push(latency(&buf, t0));
+            }
+            if got.is_multiple_of(ACK_EVERY) || buf[8] == ACK_NOW {
+                rx.send_to(&got.to_be_bytes(), back).unwrap();
+            }
+        }
+        lat
+    });
+    let mut ack = [0u8; 64];
+    let start = Instant::now();
+    let (mut sent, mut done) = (0u64, 0u64);
+    while done < n {
+        while sent < n && sent - done < WINDOW {
+            tx.send_to(&payload(size, t0, 0), to).unwrap();
+            sent += 1;
+        }
+        match tx.recv_from(&mut ack) {
+            Ok(_) => done = done.max(u64::from_be_bytes(ack[..8].try_into().unwrap())),
+            Err(_) => break,
+        }
+    }
+    let rate = done as f64 / start.elapsed().as_secs_f64();
+    for _ in 0..samples {
+        tx.send_to(&payload(size, t0, ACK_NOW), to).unwrap();
+        if tx.recv_from(&mut ack).is_err() {
+            break;
+        }
+    }
+    tx.send_to(&[], to).unwrap();
+    (rate, sink.join().unwrap())
+}
+
+/// Engine mode (as `marsd` runs engines): the receiving engine counts, timestamps and
+/// acknowledges inside its endpoint's task.
+#[derive(Debug)]
+struct SinkEngine {
+    t0: Instant,
+    got: u64,
+    lat: Arc<Mutex<Vec<Duration>>>,
+    out: VecDeque<VcRequest>,
+}
+
+impl AtmUser for SinkEngine {
+    fn handle_vc_event(&mut self, _: MInstant, ev: VcEvent) {
+        match ev {
+            VcEvent::IncomingCall { vc, .. } => self.out.push_back(VcRequest::Accept { vc }),
+            VcEvent::Received { vc, sdu } => {
+                self.got += 1;
+                if sdu[8] == ACK_NOW {
+                    self.lat.lock().unwrap().push(latency(&sdu, self.t0));
+                }
+                if self.got.is_multiple_of(ACK_EVERY) || sdu[8] == ACK_NOW {
+                    let ack = Bytes::copy_from_slice(&self.got.to_be_bytes());
+                    self.out.push_back(VcRequest::Send { vc, sdu: ack });
+                }
+            }
+            _ => {}
+        }
+    }
+    fn handle_timeout(&mut self, _: MInstant) {}
+    fn poll_request(&mut self) -> Option<VcRequest> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<MInstant> {
+        None
+    }
+}
+
+/// The sending engine: connects, keeps `WINDOW` SDUs unacknowledged until `n` are
+/// acknowledged, then sends `samples` SDUs one at a time; reports through `result`.
+#[derive(Debug)]
+struct BlastEngine {
+    t0: Instant,
+    to: AtmAddress,
+    size: usize,
+    n: u64,
+    samples: usize,
+    started: bool,
+    sent: u64,
+    done: u64,
+    start: Option<Instant>,
+    timed: usize,
+    out: VecDeque<VcRequest>,
+    result: Arc<(Mutex<Option<f64>>, Notify)>,
+}
+
+const BLAST_VC: VcId = VcId::local(1);
+
+impl BlastEngine {
+    fn fill(&mut self) {
+        while self.sent < self.n && self.sent - self.done < WINDOW {
+            let sdu = payload(self.size, self.t0, 0);
+            self.out.push_back(VcRequest::Send { vc: BLAST_VC, sdu });
+            self.sent += 1;
+        }
+    }
+}
+
+impl AtmUser for BlastEngine {
+    fn handle_vc_event(&mut self, _: MInstant, ev: VcEvent) {
+        match ev {
+            VcEvent::Connected { .. } => {
+                self.start = Some(Instant::now());
+                self.fill();
+            }
+            VcEvent::Received { sdu, .. } => {
+                let k = u64::from_be_bytes(sdu[..8].try_into().unwrap());
+                if self.done < self.n {
+                    self.done = self.done.max(k);
+                    if self.done >= self.n {
+                        let rate = self.n as f64 / self.start.unwrap().elapsed().as_secs_f64();
+                        *self.result.0.lock().unwrap() = Some(rate);
+                    } else {
+                        self.fill();
+                        return;
+                    }
+                } else {
+                    self.timed += 1;
+                }
+                if self.timed < self.samples {
+                    let sdu = payload(self.size, self.t0, ACK_NOW);
+                    self.out.push_back(VcRequest::Send { vc: BLAST_VC, sdu });
+                } else {
+                    self.result.1.notify_one();
+                }
+            }
+            other => panic!("blaster saw {other:?}"),
+        }
+    }
+    fn handle_timeout(&mut self, _: MInstant) {
+        if !self.started {
+            self.started = true;
+            self.out.push_back(VcRequest::Connect {
+                vc: BLAST_VC,
+                to: self.to,
+            });
+        }
+    }
+    fn poll_request(&mut self) -> Option<VcRequest> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<MInstant> {
+        (!self.started).then_some(MInstant::ZERO)
+    }
+}
+
+/// Emulation in engine mode, point to point.
+async fn engine_p2p(size: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
+    let t0 = Instant::now();
+    let lat = Arc::new(Mutex::new(Vec::new()));
+    let l2 = lat.clone();
+    let sink = EngineEndpoint::spawn(spec("127.0.0.2"), move |_| SinkEngine {
+        t0,
+        got: 0,
+        lat: l2,
+        out: VecDeque::new(),
+    })
+    .await
+    .unwrap();
+    let result = Arc::new((Mutex::new(None), Notify::new()));
+    let to = sink.address();
+    let r2 = result.clone();
+    let blast = EngineEndpoint::spawn(spec("127.0.0.1"), move |_| BlastEngine {
+        t0,
+        to,
+        size,
+        n,
+        samples,
+        started: false,
+        sent: 0,
+        done: 0,
+        start: None,
+        timed: 0,
+        out: VecDeque::new(),
+        result: r2,
+    })
+    .await
+    .unwrap();
+    let finished = tokio::time::timeout(STALL * 30, result.1.notified()).await;
+    assert!(finished.is_ok(), "engine benchmark stalled");
+    let rate = result.0.lock().unwrap().unwrap_or(0.0);
+    let _ = blast.stop().await;
+    let _ = sink.stop().await;
+    let lat = lat.lock().unwrap().clone();
+    (rate, lat)
+}
+
+/// A leaf engine for the fan-out: accepts and counts.
+#[derive(Debug)]
+struct LeafEngine {
+    t0: Instant,
+    rounds: Arc<Rounds>,
+    out: VecDeque<VcRequest>,
+}
+
+impl AtmUser for LeafEngine {
+    fn handle_vc_event(&mut self, _: MInstant, ev: VcEvent) {
+        match ev {
+            VcEvent::IncomingCall { vc, .. } => self.out.push_back(VcRequest::Accept { vc }),
+            VcEvent::Received { .. } => self.rounds.deliver(self.t0),
+            _ => {}
+        }
+    }
+    fn handle_timeout(&mut self, _: MInstant) {}
+    fn poll_request(&mut self) -> Option<VcRequest> {
+        self.out.pop_front()
+    }
+    fn poll_timeout(&self) -> Option<MInstant> {
+        None
+    }
+}
+
+/// Counts deliveries and wakes the sender when a whole round has arrived.
+#[derive(Debug)]
+struct Rounds {
+    delivered: AtomicU64,
+    target: AtomicU64,
+    last: AtomicU64,
+    done: Notify,
+}
+
+impl Rounds {
+    fn new() -> Arc<Self> {
+        Arc::new(Rounds {
+            delivered: AtomicU64::new(0),
+            target: AtomicU64::new(u64::MAX),
+            last: AtomicU64::new(0),
+            done: Notify::new(),
+        })
+    }
+    fn deliver(&self, t0: Instant) {
+        self.last
+            .store(t0.elapsed().as_nanos() as u64, Ordering::Release);
+        let d = self.delivered.fetch_add(1, Ordering::AcqRel) + 1;
+        if d >= self.target.load(Ordering::Acquire) {
+            self.done.notify_one();
+        }
+    }
+    /// Wait until `target` deliveries in all; false on a stall.
+    async fn wait(&self, target: u64) -> bool {
+        self.target.store(target, Ordering::Release);
+        while self.delivered.load(Ordering::Acquire) < target {
+            if tokio::time::timeout(STALL, self.done.notified())
+                .await
+                .is_err()
+            {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// Sends `n` rounds (then `samples` timed rounds) with `send`, keeping at most 16 rounds in
+/// flight: (deliveries per second, send-to-last-delivery latencies).
+async fn fan_rounds<F: FnMut() -> Fut, Fut: std::future::Future<Output = ()>>(
+    rounds: &Rounds,
+    leaves: u64,
+    n: u64,
+    samples: usize,
+    t0: Instant,
+    mut send: F,
+) -> (f64, Vec<Duration>) {
+    let start = Instant::now();
+    for k in 0..n {
+        if k >= 16 && !rounds.wait((k - 16 + 1) * leaves).await {
+            break;
+        }
+        send().await;
+    }
+    rounds.wait(n * leaves).await;
+    let rate = rounds.delivered.load(Ordering::Acquire) as f64 / start.elapsed().as_secs_f64();
+    let mut lat = Vec::new();
+    for k in 0..samples as u64 {
+        let sent = t0.elapsed();
+        send().await;
+        if !rounds.wait((n + k + 1) * leaves).await {
+            break;
+        }
+        let last = Duration::from_nanos(rounds.last.load(Ordering::Acquire));
+        lat.push(last.saturating_sub(sent));
+    }
+    (rate, lat)
+}
+
+/// Emulation: one root and `leaves` leaf endpoints.
 async fn emu_fanout(leaves: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
     let mut root = RawEndpoint::bind(spec("127.0.0.1")).await.unwrap();
     let vc = VcId::local(1);
     root.request(VcRequest::OpenMultipoint { vc });
-    let delivered = Arc::new(AtomicU64::new(0));
-    let last_seen = Arc::new(AtomicU64::new(0));
+    let rounds = Rounds::new();
     let t0 = Instant::now();
-    let mut tasks = Vec::new();
+    let mut leaf_eps = Vec::new();
     for i in 0..leaves {
-        let mut leaf = RawEndpoint::bind(spec(&format!("127.0.1.{}", 1 + i % 250)))
-            .await
-            .unwrap();
+        let r = rounds.clone();
+        let at = spec(&format!("127.0.1.{}", 1 + i % 250));
+        let make = move |_| LeafEngine {
+            t0,
+            rounds: r,
+            out: VecDeque::new(),
+        };
+        let leaf = EngineEndpoint::spawn(at, make).await.unwrap();
         root.request(VcRequest::AddParty {
             vc,
             party: PartyId(i as u32),
             to: leaf.address(),
         });
-        let (d, l) = (delivered.clone(), last_seen.clone());
-        tasks.push(tokio::spawn(async move {
-            while let Some(ev) = leaf.next_event(STALL * 5).await {
-                match ev {
-                    VcEvent::IncomingCall { vc, .. } => leaf.request(VcRequest::Accept { vc }),
-                    VcEvent::Received { .. } => {
-                        l.store(t0.elapsed().as_nanos() as u64, Ordering::Release);
-                        d.fetch_add(1, Ordering::Release);
-                    }
-                    _ => {}
-                }
-            }
-        }));
+        leaf_eps.push(leaf);
     }
     for _ in 0..leaves {
-        assert!(matches!(
-            root.next_event(STALL * 5).await,
-            Some(VcEvent::PartyAdded { .. })
-        ));
+        let ev = root.next_event(STALL * 5).await;
+        assert!(matches!(ev, Some(VcEvent::PartyAdded { .. })), "{ev:?}");
     }
-    let per = leaves as u64;
-    let got = || delivered.load(Ordering::Acquire);
-    let start = Instant::now();
-    let mut lost = 0;
-    for k in 0..n {
-        if !wait_for!(
-            k * per - got() - lost < 16 * per,
-            got(),
-            tokio::task::yield_now().await
-        ) {
-            lost = k * per - got();
-        }
+    let sdu = payload(64, t0, 0);
+    let out = fan_rounds(&rounds, leaves as u64, n, samples, t0, || {
         root.request(VcRequest::Send {
             vc,
-            sdu: payload(64, k),
+            sdu: sdu.clone(),
         });
-    }
-    wait_for!(
-        got() + lost >= n * per,
-        got(),
-        tokio::task::yield_now().await
-    );
-    let rate = got() as f64 / start.elapsed().as_secs_f64();
-    let mut lat = Vec::new();
-    for _ in 0..samples {
-        let base = got();
-        let sent = t0.elapsed();
-        root.request(VcRequest::Send {
-            vc,
-            sdu: payload(64, 0),
-        });
-        if wait_for!(got() >= base + per, got(), tokio::task::yield_now().await) {
-            lat.push(Duration::from_nanos(last_seen.load(Ordering::Acquire)).saturating_sub(sent));
-        }
-    }
+        async {}
+    })
+    .await;
     root.kill();
-    for t in tasks {
-        t.abort();
+    for leaf in leaf_eps {
+        let _ = leaf.stop().await;
     }
-    (rate, lat)
+    out
 }
 
 /// Plain UDP fan-out: one socket, one `send_to` per leaf, tokio receivers.
 async fn plain_fanout(leaves: usize, n: u64, samples: usize) -> (f64, Vec<Duration>) {
-    let delivered = Arc::new(AtomicU64::new(0));
-    let last_seen = Arc::new(AtomicU64::new(0));
+    let rounds = Rounds::new();
     let t0 = Instant::now();
     let mut dests: Vec<SocketAddr> = Vec::new();
     let mut tasks = Vec::new();
@@ -291,66 +504,42 @@ async fn plain_fanout(leaves: usize, n: u64, samples: usize) -> (f64, Vec<Durati
         let s = UdpSocket::bind(format!("127.0.2.{}:0", 1 + i % 250))
             .await
             .unwrap();
-        let _ = rustix::net::sockopt::set_socket_recv_buffer_size(&s, SOCKET_BUFFER);
+        big_buffers(&s);
         dests.push(s.local_addr().unwrap());
-        let (d, l) = (delivered.clone(), last_seen.clone());
+        let r = rounds.clone();
         tasks.push(tokio::spawn(async move {
             let mut buf = [0u8; 2048];
             while s.recv_from(&mut buf).await.is_ok() {
-                l.store(t0.elapsed().as_nanos() as u64, Ordering::Release);
-                d.fetch_add(1, Ordering::Release);
+                r.deliver(t0);
             }
         }));
     }
     let tx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-    let _ = rustix::net::sockopt::set_socket_send_buffer_size(&tx, SOCKET_BUFFER);
-    let per = leaves as u64;
-    let got = || delivered.load(Ordering::Acquire);
-    let start = Instant::now();
-    let mut lost = 0;
-    for k in 0..n {
-        if !wait_for!(
-            k * per - got() - lost < 16 * per,
-            got(),
-            tokio::task::yield_now().await
-        ) {
-            lost = k * per - got();
+    big_buffers(&tx);
+    let sdu = payload(64, t0, 0);
+    let (tx, dests) = (&tx, &dests);
+    let out = fan_rounds(&rounds, leaves as u64, n, samples, t0, || {
+        let sdu = sdu.clone();
+        async move {
+            for d in dests {
+                tx.send_to(&sdu, d).await.unwrap();
+            }
         }
-        let p = payload(64, k);
-        for d in &dests {
-            tx.send_to(&p, d).await.unwrap();
-        }
-    }
-    wait_for!(
-        got() + lost >= n * per,
-        got(),
-        tokio::task::yield_now().await
-    );
-    let rate = got() as f64 / start.elapsed().as_secs_f64();
-    let mut lat = Vec::new();
-    for _ in 0..samples {
-        let base = got();
-        let sent = t0.elapsed();
-        let p = payload(64, 0);
-        for d in &dests {
-            tx.send_to(&p, d).await.unwrap();
-        }
-        if wait_for!(got() >= base + per, got(), tokio::task::yield_now().await) {
-            lat.push(Duration::from_nanos(last_seen.load(Ordering::Acquire)).saturating_sub(sent));
-        }
-    }
+    })
+    .await;
     for t in tasks {
         t.abort();
     }
-    (rate, lat)
+    out
 }
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // Multiples of ACK_EVERY, so that the last SDU is acknowledged.
     let (n, samples, fan_n) = if quick {
-        (20_000, 500, 50)
+        (51_200, 1_000, 100)
     } else {
-        (200_000, 5_000, 300)
+        (512_000, 10_000, 1_000)
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -359,44 +548,54 @@ fn main() {
         .unwrap();
     let mut rows = Vec::new();
     for size in [64usize, 1500] {
-        eprintln!("p2p {size} B: plain");
         let (plain_rate, plain_lat) = plain_p2p(size, n, samples);
-        eprintln!("p2p {size} B: emulation");
-        let (emu_rate, emu_lat) = rt.block_on(emu_p2p(size, n, samples));
+        let (emu_rate, emu_lat) = rt.block_on(engine_p2p(size, n, samples));
+        let name = format!("p2p, {size} B SDU");
         rows.push(Row {
-            name: format!("p2p {size} B"),
+            name,
             emu_rate,
             plain_rate,
-            emu_lat: p50_p99(emu_lat),
-            plain_lat: p50_p99(plain_lat),
+            emu_lat,
+            plain_lat: plain_lat.clone(),
+        });
+        let (emu_rate, emu_lat) = rt.block_on(emu_p2p(size, n, samples));
+        let name = format!("p2p, {size} B, raw mode");
+        rows.push(Row {
+            name,
+            emu_rate,
+            plain_rate,
+            emu_lat,
+            plain_lat,
         });
     }
-    eprintln!("fan-out: plain");
     let (plain_rate, plain_lat) = rt.block_on(plain_fanout(1_000, fan_n, samples / 10));
-    eprintln!("fan-out: emulation");
+    // Leaves are engines; the root is driven in raw mode (one request per SDU).
     let (emu_rate, emu_lat) = rt.block_on(emu_fanout(1_000, fan_n, samples / 10));
     rows.push(Row {
         name: "fan-out 1000 leaves, 64 B".into(),
         emu_rate,
         plain_rate,
-        emu_lat: p50_p99(emu_lat),
-        plain_lat: p50_p99(plain_lat),
+        emu_lat,
+        plain_lat,
     });
 
     println!(
-        "\n{:<27} {:>14} {:>14} {:>7} {:>21} {:>21}",
+        "\n{:<26} {:>12} {:>12} {:>6} {:>22} {:>22}",
         "case", "emu SDU/s", "plain SDU/s", "ratio", "emu p50 / p99", "plain p50 / p99"
     );
     for r in rows {
+        let lat = |v: &[Duration]| format!("{:.1?} / {:.1?}", pct(v, 0.5), pct(v, 0.99));
         println!(
-            "{:<27} {:>14.0} {:>14.0} {:>7.2} {:>21} {:>21}",
+            "{:<26} {:>12.0} {:>12.0} {:>6.2} {:>22} {:>22}",
             r.name,
             r.emu_rate,
             r.plain_rate,
             r.emu_rate / r.plain_rate,
-            format!("{:.1?} / {:.1?}", r.emu_lat.0, r.emu_lat.1),
-            format!("{:.1?} / {:.1?}", r.plain_lat.0, r.plain_lat.1),
+            lat(&r.emu_lat),
+            lat(&r.plain_lat),
         );
     }
-    println!("(throughput with at most {WINDOW} SDUs in flight; fan-out counts leaf deliveries)");
+    println!(
+        "(window {WINDOW} SDUs, acknowledged every {ACK_EVERY}; fan-out rates count leaf deliveries)"
+    );
 }
