@@ -1,7 +1,8 @@
 //! SDU throughput and latency of the ATM emulation over UDP against a plain UDP socket pair
 //! doing the same sends, in the same run, on loopback.
 //!
-//! `cargo bench -p marsd --bench atm_udp` (add `-- --quick` for a short run).
+//! `cargo bench -p marsd --bench atm_udp` (add `-- --quick` for a short run, `-- --fan-out`
+//! for the fan-out case alone).
 //!
 //! Both sides run the same little protocol, and nobody spins:
 //! * Throughput: the sender keeps at most `WINDOW` SDUs unacknowledged; the receiver sends an
@@ -535,6 +536,7 @@ async fn plain_fanout(leaves: usize, n: u64, samples: usize) -> (f64, Vec<Durati
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    let fanout_only = std::env::args().any(|a| a == "--fan-out");
     // Multiples of ACK_EVERY, so that the last SDU is acknowledged.
     let (n, samples, fan_n) = if quick {
         (51_200, 1_000, 100)
@@ -547,7 +549,7 @@ fn main() {
         .build()
         .unwrap();
     let mut rows = Vec::new();
-    for size in [64usize, 1500] {
+    for size in [64usize, 1500].into_iter().filter(|_| !fanout_only) {
         let (plain_rate, plain_lat) = plain_p2p(size, n, samples);
         let (emu_rate, emu_lat) = rt.block_on(engine_p2p(size, n, samples));
         let name = format!("p2p, {size} B SDU");

@@ -23,6 +23,8 @@ use super::{Counters, Endpoint, EndpointConfig, Underlay};
 
 /// Datagrams read from the socket before the loop turns to its other inputs.
 const RECV_BURST: usize = 256;
+/// Requests taken from the channel before the loop turns to its other inputs.
+const COMMAND_BURST: usize = 256;
 /// Socket buffer size asked of the kernel (a 1,000-leaf fan-out must not overflow it).
 const SOCKET_BUFFER: usize = 4 << 20;
 
@@ -133,6 +135,11 @@ async fn run<A: Attached>(
     let to_tokio = move |t: Instant| epoch + t.since_epoch();
     let mut buf = vec![0u8; 65_536];
     let mut out = Vec::new();
+    let mut pending: Option<Command> = None;
+    // "No deadline" is a deadline far away.
+    let idle = epoch + Duration::from_secs(86_400 * 365);
+    let sleep = tokio::time::sleep_until(idle);
+    tokio::pin!(sleep);
     loop {
         let now = clock();
         if ep.poll_timeout().is_some_and(|t| t <= now) {
@@ -168,41 +175,62 @@ async fn run<A: Attached>(
             .into_iter()
             .flatten()
             .min();
-        let sleep = async {
-            match deadline {
-                Some(t) => tokio::time::sleep_until(to_tokio(t)).await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            cmd = commands.recv() => {
-                let mut next = cmd;
-                loop {
-                    match next {
-                        Some(Command::Request(r)) => ep.handle_request(clock(), r),
-                        Some(Command::Stop) | None => return user,
-                    }
-                    match commands.try_recv() {
-                        Ok(c) => next = Some(c),
-                        Err(_) => break,
-                    }
-                }
-            }
-            ready = sock.readable() => {
-                if ready.is_ok() {
-                    for _ in 0..RECV_BURST {
-                        match sock.try_recv_from(&mut buf) {
-                            Ok((n, from)) => ep.handle_datagram(clock(), from, &buf[..n]),
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                            // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
-                            Err(_) => ep.note_recv_error(),
-                        }
-                    }
-                }
-            }
-            _ = sleep => {}
+        // One timer, re-armed only when the deadline moves (a timer-wheel entry per loop turn
+        // costs more than the rest of a turn under load).
+        let wake_at = deadline.map_or(idle, to_tokio);
+        if sleep.deadline() != wake_at {
+            sleep.as_mut().reset(wake_at);
         }
+        // Wait for any input, then serve *both* queues without blocking, so that a steady
+        // stream of requests cannot starve the socket (and its keepalives) or the reverse.
+        tokio::select! {
+            _ = commands_ready(&mut commands, &mut pending) => {}
+            _ = sock.readable() => {}
+            _ = &mut sleep => {}
+        }
+        if let Some(cmd) = pending.take() {
+            if !handle_command(&mut ep, cmd, clock()) {
+                return user;
+            }
+        }
+        for _ in 0..COMMAND_BURST {
+            match commands.try_recv() {
+                Ok(cmd) => {
+                    if !handle_command(&mut ep, cmd, clock()) {
+                        return user;
+                    }
+                }
+                Err(mpsc::error::TryRecvError::Empty) => break,
+                Err(mpsc::error::TryRecvError::Disconnected) => return user,
+            }
+        }
+        for _ in 0..RECV_BURST {
+            match sock.try_recv_from(&mut buf) {
+                Ok((n, from)) => ep.handle_datagram(clock(), from, &buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
+                Err(_) => ep.note_recv_error(),
+            }
+        }
+    }
+}
+
+/// Resolves when a command is waiting (stored in `pending`), or the channel closed.
+async fn commands_ready(
+    commands: &mut mpsc::UnboundedReceiver<Command>,
+    pending: &mut Option<Command>,
+) {
+    *pending = Some(commands.recv().await.unwrap_or(Command::Stop));
+}
+
+/// Carry out one command; false means stop.
+fn handle_command(ep: &mut Endpoint, cmd: Command, now: Instant) -> bool {
+    match cmd {
+        Command::Request(r) => {
+            ep.handle_request(now, r);
+            true
+        }
+        Command::Stop => false,
     }
 }
 
