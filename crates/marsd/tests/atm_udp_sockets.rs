@@ -351,3 +351,50 @@ async fn engine_mode_runs_an_atm_user() {
     let engine = echo.stop().await.unwrap();
     assert_eq!(engine.echoed, 10);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_of_requests_does_not_starve_liveness() {
+    // Regression: the driver once served its request channel before its socket whenever
+    // both were ready, so a sender that always had requests queued stopped reading its peer's
+    // keepalives and declared it dead. Here a keeps up to 4,096 SDUs queued for 600 ms.
+    let cfg = EndpointConfig {
+        keepalive_interval: Duration::from_millis(50),
+        dead_factor: 3,
+        ..EndpointConfig::fast()
+    };
+    let mk = |ip: &str| EndpointSpec {
+        config: cfg.clone(),
+        ..spec(ip)
+    };
+    let mut a = RawEndpoint::bind(mk("127.0.0.1")).await.unwrap();
+    let mut b = RawEndpoint::bind(mk("127.0.0.8")).await.unwrap();
+    let vc = VcId::local(1);
+    call(&mut a, &mut b, vc).await;
+    let received = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let r2 = received.clone();
+    let sink = tokio::spawn(async move {
+        while let Some(ev) = b.next_event(Duration::from_millis(300)).await {
+            match ev {
+                VcEvent::Received { .. } => {
+                    r2.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                other => return Some(other),
+            }
+        }
+        assert_eq!(b.counters().peers_lost, 0);
+        None
+    });
+    let start = StdInstant::now();
+    let mut sent = 0u64;
+    while start.elapsed() < Duration::from_millis(600) {
+        while sent - received.load(std::sync::atomic::Ordering::Relaxed) < 4_096 {
+            a.request(VcRequest::Send { vc, sdu: sdu("x") });
+            sent += 1;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(sink.await.unwrap(), None, "b lost a");
+    assert_eq!(a.try_next_event(), None, "a lost b");
+    assert_eq!(a.counters().peers_lost, 0);
+    assert!(received.load(std::sync::atomic::Ordering::Relaxed) > 0);
+}

@@ -91,3 +91,22 @@ fn send_some(sock: &UdpSocket, chunk: &[Transmit]) -> io::Result<usize> {
     let t = &chunk[0];
     sock.try_send_to(&t.to_vec(), t.to).map(|_| 1)
 }
+
+/// Receive one datagram if one is queued, asking the kernel directly (`MSG_DONTWAIT`)
+/// rather than tokio's cached readiness: under load the I/O driver may not have noticed yet
+/// that the socket is readable, and a peer must not be declared dead while its datagrams sit
+/// unread. Tokio copes with the readiness this leaves stale.
+#[cfg(target_os = "linux")]
+pub fn recv_now(sock: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, std::net::SocketAddr)> {
+    use rustix::net::{recvfrom, RecvFlags};
+    let (_, len, from) = recvfrom(sock, &mut *buf, RecvFlags::DONTWAIT)?;
+    let from = from
+        .and_then(|a| std::net::SocketAddr::try_from(a).ok())
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no source address"))?;
+    Ok((len.min(buf.len()), from))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn recv_now(sock: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, std::net::SocketAddr)> {
+    sock.try_recv_from(buf)
+}

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use mars_proto::{AtmUser, Instant, VcEvent, VcRequest};
 use mars_wire::AtmAddress;
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -141,53 +142,9 @@ async fn run<A: Attached>(
     let sleep = tokio::time::sleep_until(idle);
     tokio::pin!(sleep);
     loop {
-        let now = clock();
-        if ep.poll_timeout().is_some_and(|t| t <= now) {
-            ep.handle_timeout(now);
-        }
-        if user.deadline().is_some_and(|t| t <= now) {
-            user.on_timeout(now);
-        }
-        // Deliver events and carry out requests until both sides are quiet.
-        loop {
-            let mut busy = false;
-            while let Some(ev) = ep.poll_event() {
-                user.deliver(now, ev);
-                busy = true;
-            }
-            while let Some(r) = user.next_request() {
-                ep.handle_request(now, r);
-                busy = true;
-            }
-            if !busy {
-                break;
-            }
-        }
-        if ep.has_transmits() {
-            out.extend(ep.drain_transmits());
-            let Sent { failed, .. } = batch::send_all(&sock, &out).await;
-            out.clear();
-            ep.note_send_errors(failed);
-        }
-        *shared.lock().unwrap_or_else(PoisonError::into_inner) = ep.counters().clone();
-
-        let deadline = [ep.poll_timeout(), user.deadline()]
-            .into_iter()
-            .flatten()
-            .min();
-        // One timer, re-armed only when the deadline moves (a timer-wheel entry per loop turn
-        // costs more than the rest of a turn under load).
-        let wake_at = deadline.map_or(idle, to_tokio);
-        if sleep.deadline() != wake_at {
-            sleep.as_mut().reset(wake_at);
-        }
-        // Wait for any input, then serve *both* queues without blocking, so that a steady
-        // stream of requests cannot starve the socket (and its keepalives) or the reverse.
-        tokio::select! {
-            _ = commands_ready(&mut commands, &mut pending) => {}
-            _ = sock.readable() => {}
-            _ = &mut sleep => {}
-        }
+        // 1. Inputs first, without blocking: both queues, so that a steady stream of requests
+        //    cannot starve the socket (and its keepalives) or the reverse; and before timers,
+        //    so that a peer is never declared dead while its datagrams wait unread.
         if let Some(cmd) = pending.take() {
             if !handle_command(&mut ep, cmd, clock()) {
                 return user;
@@ -205,12 +162,67 @@ async fn run<A: Attached>(
             }
         }
         for _ in 0..RECV_BURST {
-            match sock.try_recv_from(&mut buf) {
+            match batch::recv_now(&sock, &mut buf) {
                 Ok((n, from)) => ep.handle_datagram(clock(), from, &buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    // Bring tokio's readiness in line (else `readable()` below would fire
+                    // at once forever): retry through it, which clears it on WouldBlock.
+                    match sock.try_io(Interest::READABLE, || batch::recv_now(&sock, &mut buf)) {
+                        Ok((n, from)) => ep.handle_datagram(clock(), from, &buf[..n]),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                        Err(_) => ep.note_recv_error(),
+                    }
+                }
                 // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
                 Err(_) => ep.note_recv_error(),
             }
+        }
+        // 2. Timers.
+        let now = clock();
+        if ep.poll_timeout().is_some_and(|t| t <= now) {
+            ep.handle_timeout(now);
+        }
+        if user.deadline().is_some_and(|t| t <= now) {
+            user.on_timeout(now);
+        }
+        // 3. Deliver events and carry out requests until both sides are quiet.
+        loop {
+            let mut busy = false;
+            while let Some(ev) = ep.poll_event() {
+                user.deliver(now, ev);
+                busy = true;
+            }
+            while let Some(r) = user.next_request() {
+                ep.handle_request(now, r);
+                busy = true;
+            }
+            if !busy {
+                break;
+            }
+        }
+        // 4. Output, in batches.
+        if ep.has_transmits() {
+            out.extend(ep.drain_transmits());
+            let Sent { failed, .. } = batch::send_all(&sock, &out).await;
+            out.clear();
+            ep.note_send_errors(failed);
+        }
+        *shared.lock().unwrap_or_else(PoisonError::into_inner) = ep.counters().clone();
+
+        // 5. Wait for the next input or deadline. One timer, re-armed only when the deadline
+        //    moves (a timer-wheel entry per turn costs more than the rest of a turn under load).
+        let deadline = [ep.poll_timeout(), user.deadline()]
+            .into_iter()
+            .flatten()
+            .min();
+        let wake_at = deadline.map_or(idle, to_tokio);
+        if sleep.deadline() != wake_at {
+            sleep.as_mut().reset(wake_at);
+        }
+        tokio::select! {
+            _ = commands_ready(&mut commands, &mut pending) => {}
+            _ = sock.readable() => {}
+            _ = &mut sleep => {}
         }
     }
 }
