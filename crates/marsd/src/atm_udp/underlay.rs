@@ -14,6 +14,7 @@
 
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::sync::{PoisonError, RwLock};
 
 use mars_wire::{AtmAddr, AtmAddress};
 
@@ -45,10 +46,13 @@ pub fn extract_ipv4(a: &AtmAddr) -> Option<SocketAddrV4> {
 }
 
 /// Resolves ATM addresses to UDP socket addresses and back.
-#[derive(Debug, Clone)]
+///
+/// Shared by every endpoint of a process (`Arc<Underlay>`); entries may be added while they
+/// run (a test network adds each endpoint as it binds), hence the lock.
+#[derive(Debug)]
 pub struct Underlay {
     /// Static entries, ATM address → socket address.
-    forward: HashMap<AtmAddress, SocketAddr>,
+    forward: RwLock<HashMap<AtmAddress, SocketAddr>>,
     /// Whether RFC 4548 §3.1 addresses not in the map resolve by their embedding.
     embedding: bool,
 }
@@ -63,7 +67,7 @@ impl Underlay {
     /// An empty map, with RFC 4548 embedding enabled.
     pub fn new() -> Self {
         Underlay {
-            forward: HashMap::new(),
+            forward: RwLock::new(HashMap::new()),
             embedding: true,
         }
     }
@@ -75,13 +79,21 @@ impl Underlay {
     }
 
     /// Add (or replace) a static entry.
-    pub fn insert(&mut self, atm: AtmAddress, at: SocketAddr) {
-        self.forward.insert(atm, at);
+    pub fn insert(&self, atm: AtmAddress, at: SocketAddr) {
+        self.map_mut().insert(atm, at);
+    }
+
+    fn map(&self) -> std::sync::RwLockReadGuard<'_, HashMap<AtmAddress, SocketAddr>> {
+        self.forward.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn map_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<AtmAddress, SocketAddr>> {
+        self.forward.write().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// A map built from `(ATM address, socket address)` pairs, embedding enabled.
     pub fn from_entries(entries: impl IntoIterator<Item = (AtmAddress, SocketAddr)>) -> Self {
-        let mut u = Underlay::new();
+        let u = Underlay::new();
         for (a, s) in entries {
             u.insert(a, s);
         }
@@ -91,7 +103,7 @@ impl Underlay {
     /// The socket address of `atm`: its static entry, else (when enabled) its embedding.
     /// A subaddress does not change where an embedded address lives.
     pub fn resolve(&self, atm: &AtmAddress) -> Option<SocketAddr> {
-        if let Some(&s) = self.forward.get(atm) {
+        if let Some(&s) = self.map().get(atm) {
             return Some(s);
         }
         if self.embedding {
@@ -103,15 +115,14 @@ impl Underlay {
     /// The ATM address an endpoint bound at `at` should use: its static entry if one maps to
     /// `at`, else (IPv4, embedding enabled) the RFC 4548 embedding of `at`.
     pub fn address_for(&self, at: SocketAddr) -> Option<AtmAddress> {
-        let mut listed: Vec<&AtmAddress> = self
-            .forward
+        let listed = self
+            .map()
             .iter()
             .filter(|(_, &s)| s == at)
-            .map(|(a, _)| a)
-            .collect();
-        listed.sort();
-        if let Some(a) = listed.first() {
-            return Some(**a);
+            .map(|(a, _)| *a)
+            .min();
+        if listed.is_some() {
+            return listed;
         }
         match at {
             SocketAddr::V4(v4) if self.embedding => Some(AtmAddress::new(embed_ipv4(v4))),
@@ -198,7 +209,7 @@ mod tests {
         assert_eq!(u.address_for(v6), Some(e164));
         let other = AtmAddress::new(embed_ipv4("127.0.0.3:3".parse().unwrap()));
         assert_eq!(u.resolve(&other), Some("127.0.0.3:3".parse().unwrap()));
-        assert_eq!(u.clone().with_embedding(false).resolve(&other), None);
+        assert_eq!(Underlay::new().with_embedding(false).resolve(&other), None);
         assert_eq!(u.resolve(&"999".parse().unwrap()), None);
     }
 
