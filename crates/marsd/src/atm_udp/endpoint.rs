@@ -436,9 +436,6 @@ impl Endpoint {
         if let LegKey::In(..) = key {
             p.last_heard.get_or_insert(now);
         }
-        if machine.awaits_engine() {
-            p.pending += 1;
-        }
         if created {
             // Announce our instance before the first request, so that a peer holding legs
             // from our previous life learns of the restart before it sees new calls.
@@ -448,6 +445,9 @@ impl Endpoint {
             self.push(Transmit::message(peer, &ka));
             self.next_tick
                 .get_or_insert(now + self.cfg.keepalive_interval);
+        }
+        if machine.awaits_engine() {
+            self.peers.pending_up(&peer);
         }
         let leg = Leg {
             peer,
@@ -476,12 +476,10 @@ impl Endpoint {
         leg.tries = 0;
         leg.retx_at = None;
         let peer = leg.peer;
-        if let Some(p) = self.peers.get_mut(&peer) {
-            match (was_pending, to.awaits_engine()) {
-                (false, true) => p.pending += 1,
-                (true, false) => p.pending = p.pending.saturating_sub(1),
-                _ => {}
-            }
+        match (was_pending, to.awaits_engine()) {
+            (false, true) => self.peers.pending_up(&peer),
+            (true, false) => self.peers.pending_down(&peer),
+            _ => {}
         }
         self.start_request(now, key);
     }
@@ -606,11 +604,11 @@ impl Endpoint {
         let Some(leg) = self.legs.remove(&key) else {
             return;
         };
+        if leg.machine.awaits_engine() {
+            self.peers.pending_down(&leg.peer);
+        }
         if let Some(p) = self.peers.get_mut(&leg.peer) {
             p.legs = p.legs.saturating_sub(1);
-            if leg.machine.awaits_engine() {
-                p.pending = p.pending.saturating_sub(1);
-            }
         }
         self.peers.forget_if_idle(&leg.peer);
         if let LegKey::In(from, v) = key {

@@ -40,6 +40,9 @@ impl Peer {
 #[derive(Debug, Default)]
 pub(crate) struct Peers {
     map: HashMap<SocketAddr, Peer>,
+    /// Sum of every peer's `pending`, kept so that the setup limit check is O(1) even under
+    /// a flood.
+    pending_total: usize,
 }
 
 impl Peers {
@@ -77,7 +80,25 @@ impl Peers {
     }
 
     pub fn pending_total(&self) -> usize {
-        self.map.values().map(|p| p.pending).sum()
+        self.pending_total
+    }
+
+    /// One more incoming leg of `at` awaits the local engine.
+    pub fn pending_up(&mut self, at: &SocketAddr) {
+        if let Some(p) = self.map.get_mut(at) {
+            p.pending += 1;
+            self.pending_total += 1;
+        }
+    }
+
+    /// One fewer incoming leg of `at` awaits the local engine.
+    pub fn pending_down(&mut self, at: &SocketAddr) {
+        if let Some(p) = self.map.get_mut(at) {
+            if p.pending > 0 {
+                p.pending -= 1;
+                self.pending_total -= 1;
+            }
+        }
     }
 }
 
