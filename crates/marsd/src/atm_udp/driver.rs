@@ -174,7 +174,10 @@ async fn run<A: Attached>(
                     }
                 }
                 // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
-                Err(_) => ep.note_recv_error(),
+                Err(e) => {
+                    tracing::debug!(error = %e, "receive error");
+                    ep.note_recv_error();
+                }
             }
         }
         // 2. Timers.
@@ -205,7 +208,10 @@ async fn run<A: Attached>(
             out.extend(ep.drain_transmits());
             let Sent { failed, .. } = batch::send_all(&sock, &out).await;
             out.clear();
-            ep.note_send_errors(failed);
+            if failed > 0 {
+                tracing::debug!(failed, "the socket refused datagrams");
+                ep.note_send_errors(failed);
+            }
         }
         *shared.lock().unwrap_or_else(PoisonError::into_inner) = ep.counters().clone();
 

@@ -667,6 +667,7 @@ impl Endpoint {
                 .get(&at)
                 .is_some_and(|p| p.is_silent(now, dead_after));
             if silent {
+                tracing::info!(peer = %at, "peer silent for {:?}: lost", dead_after);
                 self.peer_lost(now, at);
             } else {
                 let ka = Datagram::Keepalive {

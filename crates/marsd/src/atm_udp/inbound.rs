@@ -45,7 +45,8 @@ impl Endpoint {
         self.counters.datagrams_in += 1;
         let d = match Datagram::decode(datagram) {
             Ok(d) => d,
-            Err(_) => {
+            Err(e) => {
+                tracing::debug!(%from, error = %e, "dropped a malformed datagram");
                 self.counters.drop_malformed += 1;
                 return;
             }
@@ -160,7 +161,10 @@ impl Endpoint {
             None => p.instance = Some(instance),
             Some(known) if known == instance => {}
             // The peer restarted: every leg with it belongs to its previous life.
-            Some(_) => self.peer_lost(now, from),
+            Some(known) => {
+                tracing::info!(peer = %from, old = known, new = instance, "peer restarted");
+                self.peer_lost(now, from)
+            }
         }
     }
 
