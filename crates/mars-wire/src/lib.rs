@@ -8,6 +8,7 @@
 //! - [`scsp`]: SCSP packets, records and extensions including authentication (RFC 2334 App. B);
 //! - [`dmars`]: the RFC 2443 "MARS Specific Part" of SCSP CSA records;
 //! - [`data`]: MARS data-path Type #1/#2 encapsulations (RFC 2022 §5.5);
+//! - [`emu`]: datagrams of the ATM emulation over UDP (`docs/atm-emulation.md`);
 //! - [`seq`]: CSA sequence numbers and cluster sequence numbers with their comparison rules.
 //!
 //! Rules every decoder here keeps: it never panics; it allocates at most in proportion to its
@@ -19,6 +20,7 @@ pub mod checksum;
 pub mod codec;
 pub mod data;
 pub mod dmars;
+pub mod emu;
 pub mod error;
 pub mod llc;
 pub mod mars;

@@ -4,4 +4,5 @@
 //! emulation over UDP, the control socket, metrics and captures, around the sans-IO engines of
 //! `mars-proto`.
 
+pub mod atm_udp;
 pub mod decode;
