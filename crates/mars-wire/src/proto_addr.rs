@@ -179,13 +179,19 @@ impl core::str::FromStr for ProtoAddr {
         if let Ok(a) = s.parse::<Ipv6Addr>() {
             return Ok(a.into());
         }
-        let hex = s.strip_prefix("0x").ok_or(ProtoAddrParseError)?;
-        if hex.len() % 2 != 0 || hex.len() > 2 * PROTO_ADDR_MAX {
+        let hex = s.strip_prefix("0x").ok_or(ProtoAddrParseError)?.as_bytes();
+        // Work on octets, not on `str` slices: a multi-byte character must be an error, not a
+        // slice across a character boundary (found by the `atm_addr_text` fuzz target).
+        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 2 * PROTO_ADDR_MAX {
             return Err(ProtoAddrParseError);
         }
+        let nibble = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
         let mut v = Vec::with_capacity(hex.len() / 2);
-        for i in (0..hex.len()).step_by(2) {
-            v.push(u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| ProtoAddrParseError)?);
+        for pair in hex.chunks_exact(2) {
+            match (nibble(pair[0]), nibble(pair[1])) {
+                (Some(hi), Some(lo)) => v.push(hi << 4 | lo),
+                _ => return Err(ProtoAddrParseError),
+            }
         }
         ProtoAddr::from_slice(&v).ok_or(ProtoAddrParseError)
     }
@@ -225,8 +231,11 @@ mod tests {
         let h: ProtoAddr = "0x0102030405".parse().unwrap();
         assert_eq!(h.as_bytes(), &[1, 2, 3, 4, 5]);
         assert_eq!(h.to_string(), "0x0102030405");
-        assert!("0x".parse::<ProtoAddr>().is_ok());
         assert!(ProtoAddr::from_slice(&[0; 21]).is_none());
+        // Fuzz regression: a multi-byte character inside the hex digits.
+        assert!("0x8/\u{c7}xKK".parse::<ProtoAddr>().is_err());
+        assert!("0x\u{c7}0".parse::<ProtoAddr>().is_err());
+        assert!("0x".parse::<ProtoAddr>().is_err());
         let v6: ProtoAddr = "ff02::1".parse().unwrap();
         assert_eq!(v6.len(), 16);
         assert_eq!(v6.to_string(), "ff02::1");

@@ -105,6 +105,13 @@ impl<K: Copy + Ord> BlockIndex<K> {
         }
     }
 
+    /// Call `f` with every block and its owner, ascending by `min`.
+    pub fn for_each(&self, mut f: impl FnMut(&Range, K)) {
+        for e in &self.entries {
+            f(&(e.0, e.1), e.2);
+        }
+    }
+
     /// Call `f` with every block that intersects `r`.
     pub fn overlapping(&self, r: &Range, mut f: impl FnMut(&Range, K)) {
         let end = self.entries.partition_point(|e| e.0 <= r.1);

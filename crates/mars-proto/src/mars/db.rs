@@ -15,10 +15,17 @@
 //!   the message was a duplicate (or a leave of something never joined) and is answered
 //!   privately without propagation (§6.1.2, RFC 2443 §5.3/§5.4).
 //!
-//! Costs: memory per single membership is one sorted-`Vec` slot in the member plus one slot in
-//! the group's member list; a block costs one entry whatever it covers.
+//! ## Layout and costs
+//! Groups named by single joins are interned: a [`GroupSlot`] per group address holds the
+//! group's single-join members (sorted CMIs) and its layer 3 count, and a member's single joins
+//! are a sorted `Vec<u32>` of slot numbers with the `layer3grp` flag in the low bit. One
+//! single-group membership therefore costs 4 octets in the member and 2 in the group (plus
+//! `Vec` growth slack), whatever the protocol address length. A block join costs one entry in
+//! the member's [`RangeSet`] and one in the [`BlockIndex`], whatever it covers: a router joining
+//! 224.0.0.0–239.255.255.255 (§8.2) costs two entries. The cost of every operation is bounded
+//! by the member's own number of single joins and blocks, never by the addresses a block covers.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 use mars_wire::{AtmAddress, ProtoAddr};
 
@@ -39,52 +46,48 @@ pub enum Origin {
 }
 
 /// A registered cluster member.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone)]
 pub struct Member {
     /// Its ATM address (the source of its MARS_JOIN).
     pub addr: AtmAddress,
     /// Who told us about it.
     pub origin: Origin,
-    /// Single-group joins, sorted, with their `layer3grp` flag.
-    singles: Vec<(ProtoAddr, bool)>,
+    /// Single-group joins: `slot << 1 | layer3grp`, sorted (so by slot).
+    singles: Vec<u32>,
     /// Block joins.
-    #[serde(skip)]
     blocks: RangeSet,
 }
 
 impl Member {
-    /// Single-group joins with their `layer3grp` flags, ascending.
-    pub fn singles(&self) -> &[(ProtoAddr, bool)] {
-        &self.singles
-    }
-
     /// Block joins, ascending.
     pub fn blocks(&self) -> &RangeSet {
         &self.blocks
     }
 
-    /// Whether the member is in group `g` (by single or block join).
-    pub fn is_member(&self, g: &ProtoAddr) -> bool {
-        self.single(g).is_some() || self.blocks.contains(g)
-    }
-
-    fn single(&self, g: &ProtoAddr) -> Option<usize> {
-        self.singles.binary_search_by(|(x, _)| x.cmp(g)).ok()
-    }
-
-    /// Everything the member is a member of, as ranges.
-    pub fn membership(&self) -> RangeSet {
-        let mut s = self.blocks.clone();
-        for &(g, _) in &self.singles {
-            s.insert((g, g));
-        }
-        s
+    /// Number of single-group joins.
+    pub fn single_count(&self) -> usize {
+        self.singles.len()
     }
 
     /// Number of (member, group) entries this member holds: its singles plus its blocks.
     pub fn entries(&self) -> usize {
         self.singles.len() + self.blocks.len()
     }
+
+    /// Index in `singles` of the join of group slot `slot`.
+    fn single(&self, slot: u32) -> Option<usize> {
+        self.singles.binary_search_by(|e| (e >> 1).cmp(&slot)).ok()
+    }
+}
+
+/// One group address named by at least one single join (or with a layer 3 member).
+#[derive(Debug, Clone)]
+struct GroupSlot {
+    addr: ProtoAddr,
+    /// Members with a single join of the group, ascending.
+    members: Vec<Cmi>,
+    /// How many of those joins had `layer3grp` set.
+    layer3: u32,
 }
 
 /// A registered Multicast Server (§6.2.3).
@@ -96,6 +99,31 @@ pub struct Mcs {
     pub origin: Origin,
     /// Groups it serves, ascending.
     pub groups: Vec<ProtoAddr>,
+}
+
+/// What a JOIN or LEAVE did to the database.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Change {
+    /// The addresses whose membership changed: for a JOIN those the member was not already a
+    /// member of, for a LEAVE those it is no longer a member of. Empty for a duplicate, which
+    /// the MARS answers privately without propagating (§6.1.2).
+    pub changed: RangeSet,
+    /// Whether the database changed at all. A JOIN `<X,X>` under a block the member holds
+    /// changes nothing in the cluster's view (`changed` is empty) but is remembered, so that
+    /// a later block LEAVE leaves the member "still a member" of X (§6.1.2).
+    pub stored: bool,
+}
+
+impl Change {
+    fn none() -> Self {
+        Change::default()
+    }
+    fn stored(changed: RangeSet) -> Self {
+        Change {
+            changed,
+            stored: true,
+        }
+    }
 }
 
 /// A database operation that cannot be carried out.
@@ -116,16 +144,19 @@ pub struct ClusterDb {
     next_cmi: Cmi,
     members: HashMap<Cmi, Member>,
     by_addr: HashMap<AtmAddress, Cmi>,
-    /// group → members with a single join of it, sorted.
-    singles: HashMap<ProtoAddr, Vec<Cmi>>,
+    /// Interned groups (slots), their free list and their index by address.
+    groups: Vec<GroupSlot>,
+    free_slots: Vec<u32>,
+    slot_of: HashMap<ProtoAddr, u32>,
+    /// Groups with at least one single join with `layer3grp` set (§5.3), ordered for ranges.
+    layer3: BTreeSet<ProtoAddr>,
     blocks: BlockIndex<Cmi>,
-    /// group → number of single joins with `layer3grp` set.
-    layer3: BTreeMap<ProtoAddr, u32>,
     /// MCSs by their id (allocated from the CMI space so ids are unique across the LIS).
     mcs: HashMap<Cmi, Mcs>,
     mcs_by_addr: HashMap<AtmAddress, Cmi>,
-    /// group → serving MCS ids (the server map, §6.2).
-    servers: BTreeMap<ProtoAddr, Vec<Cmi>>,
+    /// group → serving MCS ids (the server map, §6.2), ordered so that the MCS-served groups
+    /// inside a block are found by a range query (the "holes" of Appendix A).
+    servers: std::collections::BTreeMap<ProtoAddr, Vec<Cmi>>,
 }
 
 impl ClusterDb {
@@ -137,12 +168,14 @@ impl ClusterDb {
             next_cmi: lo,
             members: HashMap::new(),
             by_addr: HashMap::new(),
-            singles: HashMap::new(),
+            groups: Vec::new(),
+            free_slots: Vec::new(),
+            slot_of: HashMap::new(),
+            layer3: BTreeSet::new(),
             blocks: BlockIndex::default(),
-            layer3: BTreeMap::new(),
             mcs: HashMap::new(),
             mcs_by_addr: HashMap::new(),
-            servers: BTreeMap::new(),
+            servers: std::collections::BTreeMap::new(),
         }
     }
 
@@ -195,9 +228,8 @@ impl ClusterDb {
     ) -> Result<bool, DbError> {
         match (self.members.get(&cmi), self.by_addr.get(&addr)) {
             (Some(m), _) if m.addr == addr => Ok(false),
-            (Some(_), _) => Err(DbError::CmiInUse(cmi)),
-            (None, Some(_)) => Err(DbError::CmiInUse(cmi)),
-            (None, None) if self.mcs.contains_key(&cmi) => Err(DbError::CmiInUse(cmi)),
+            (Some(_), _) | (None, Some(_)) => Err(DbError::CmiInUse(cmi)),
+            (None, None) if self.mcs.contains_key(&cmi) || cmi == 0 => Err(DbError::CmiInUse(cmi)),
             (None, None) => {
                 self.insert_member(cmi, addr, origin);
                 Ok(true)
@@ -221,15 +253,15 @@ impl ClusterDb {
     /// Remove a member and every membership it held (§6.1.2, §5.2.3). Returns the member and
     /// the addresses it was a member of.
     pub fn deregister(&mut self, cmi: Cmi) -> Option<(Member, RangeSet)> {
+        let all = self.membership(cmi);
         let m = self.members.remove(&cmi)?;
         self.by_addr.remove(&m.addr);
-        for &(g, l3) in &m.singles {
-            self.unindex_single(cmi, g, l3);
+        for &e in &m.singles {
+            self.unindex_single(cmi, e >> 1, e & 1 == 1);
         }
         for &r in m.blocks.ranges() {
             self.blocks.remove(r, cmi);
         }
-        let all = m.membership();
         Some((m, all))
     }
 
@@ -265,125 +297,261 @@ impl ClusterDb {
         self.blocks.len()
     }
 
-    fn index_single(&mut self, cmi: Cmi, g: ProtoAddr, l3: bool) {
-        let v = self.singles.entry(g).or_default();
-        if let Err(i) = v.binary_search(&cmi) {
-            v.insert(i, cmi);
-        }
-        if l3 {
-            *self.layer3.entry(g).or_default() += 1;
-        }
+    /// Member `cmi`'s single joins with their `layer3grp` flags, ascending by group.
+    pub fn singles_of(&self, cmi: Cmi) -> Vec<(ProtoAddr, bool)> {
+        let mut v: Vec<(ProtoAddr, bool)> = self
+            .members
+            .get(&cmi)
+            .into_iter()
+            .flat_map(|m| m.singles.iter())
+            .map(|&e| (self.groups[(e >> 1) as usize].addr, e & 1 == 1))
+            .collect();
+        v.sort_unstable();
+        v
     }
 
-    fn unindex_single(&mut self, cmi: Cmi, g: ProtoAddr, l3: bool) {
-        if let Some(v) = self.singles.get_mut(&g) {
-            if let Ok(i) = v.binary_search(&cmi) {
-                v.remove(i);
-            }
-            if v.is_empty() {
-                self.singles.remove(&g);
-            }
+    /// Everything member `cmi` is a member of, as ranges.
+    pub fn membership(&self, cmi: Cmi) -> RangeSet {
+        let Some(m) = self.members.get(&cmi) else {
+            return RangeSet::new();
+        };
+        let mut s = m.blocks.clone();
+        for (g, _) in self.singles_of(cmi) {
+            s.insert((g, g));
         }
-        if l3 {
-            if let Some(n) = self.layer3.get_mut(&g) {
-                *n -= 1;
-                if *n == 0 {
-                    self.layer3.remove(&g);
-                }
-            }
-        }
+        s
     }
 
-    /// Replace member `cmi`'s blocks with `new`, keeping the block index in step.
-    fn set_blocks(&mut self, cmi: Cmi, new: RangeSet) {
-        let Some(m) = self.members.get_mut(&cmi) else {
+    /// Whether member `cmi` is in group `g` (by single or block join).
+    pub fn is_member(&self, cmi: Cmi, g: &ProtoAddr) -> bool {
+        let Some(m) = self.members.get(&cmi) else {
+            return false;
+        };
+        m.blocks.contains(g) || self.slot_of.get(g).is_some_and(|&s| m.single(s).is_some())
+    }
+
+    /// The groups inside `r` that member `cmi` joined singly, as a set.
+    fn singles_in(&self, m: &Member, r: &Range) -> RangeSet {
+        m.singles
+            .iter()
+            .map(|&e| self.groups[(e >> 1) as usize].addr)
+            .filter(|g| r.0 <= *g && *g <= r.1)
+            .map(|g| (g, g))
+            .collect()
+    }
+
+    fn slot(&mut self, g: ProtoAddr) -> u32 {
+        if let Some(&s) = self.slot_of.get(&g) {
+            return s;
+        }
+        let slot = GroupSlot {
+            addr: g,
+            members: Vec::new(),
+            layer3: 0,
+        };
+        let s = match self.free_slots.pop() {
+            Some(s) => {
+                self.groups[s as usize] = slot;
+                s
+            }
+            None => {
+                self.groups.push(slot);
+                (self.groups.len() - 1) as u32
+            }
+        };
+        self.slot_of.insert(g, s);
+        s
+    }
+
+    fn unindex_single(&mut self, cmi: Cmi, s: u32, l3: bool) {
+        let Some(slot) = self.groups.get_mut(s as usize) else {
             return;
         };
-        let old = std::mem::replace(&mut m.blocks, new.clone());
-        for &r in old.ranges() {
-            if !new.ranges().contains(&r) {
-                self.blocks.remove(r, cmi);
+        if let Ok(i) = slot.members.binary_search(&cmi) {
+            slot.members.remove(i);
+        }
+        if l3 {
+            slot.layer3 = slot.layer3.saturating_sub(1);
+            if slot.layer3 == 0 {
+                self.layer3.remove(&slot.addr);
             }
         }
-        for &r in new.ranges() {
-            if !old.ranges().contains(&r) {
-                self.blocks.insert(r, cmi);
-            }
+        if slot.members.is_empty() {
+            let addr = slot.addr;
+            self.slot_of.remove(&addr);
+            self.groups[s as usize] = GroupSlot {
+                addr: ProtoAddr::NULL,
+                members: Vec::new(),
+                layer3: 0,
+            };
+            self.free_slots.push(s);
         }
     }
 
     /// Apply MARS_JOIN `<min,max>` from member `cmi` (§6.1.2). `layer3grp` counts only for a
     /// single group ("MUST be treated as reset" for blocks). Returns the addresses the member
-    /// was not already a member of; empty means a duplicate. Unknown `cmi`: empty.
-    pub fn join(&mut self, cmi: Cmi, r: Range, layer3grp: bool) -> RangeSet {
-        let Some(m) = self.members.get(&cmi) else {
-            return RangeSet::new();
-        };
-        let mut added = RangeSet::from_range(r);
-        added.subtract(&m.membership());
-        if is_single(&r) {
-            let g = r.0;
-            match m.single(&g) {
-                Some(i) => {
-                    // Already joined singly: a retransmission. A set layer3grp sticks.
-                    if layer3grp && !m.singles[i].1 {
-                        if let Some(m) = self.members.get_mut(&cmi) {
-                            m.singles[i].1 = true;
-                        }
-                        *self.layer3.entry(g).or_default() += 1;
-                    }
-                }
-                None => {
-                    if let Some(m) = self.members.get_mut(&cmi) {
-                        let i = m.singles.partition_point(|(x, _)| *x < g);
-                        m.singles.insert(i, (g, layer3grp));
-                    }
-                    self.index_single(cmi, g, layer3grp);
-                }
-            }
-        } else {
-            let mut blocks = m.blocks.clone();
-            blocks.insert(r);
-            self.set_blocks(cmi, blocks);
+    /// was not already a member of (see [`Change`]). Unknown `cmi`: no change.
+    pub fn join(&mut self, cmi: Cmi, r: Range, layer3grp: bool) -> Change {
+        if !self.members.contains_key(&cmi) {
+            return Change::none();
         }
-        added
+        if is_single(&r) {
+            return self.join_single(cmi, r.0, layer3grp);
+        }
+        let Some(m) = self.members.get(&cmi) else {
+            return Change::none();
+        };
+        if m.blocks.covers(&r) {
+            return Change::none();
+        }
+        let mut added = RangeSet::from_range(r);
+        added.subtract(&m.blocks.clipped(&r));
+        added.subtract(&self.singles_in(m, &r));
+        // Recorded even when nothing is new (a block fully covered by single joins must
+        // survive their LEAVEs).
+        let old = m.blocks.clone();
+        let mut new = old.clone();
+        new.insert(r);
+        self.replace_blocks(cmi, &old, new);
+        Change::stored(added)
+    }
+
+    fn join_single(&mut self, cmi: Cmi, g: ProtoAddr, layer3grp: bool) -> Change {
+        let existing = self.slot_of.get(&g).copied();
+        let Some(m) = self.members.get_mut(&cmi) else {
+            return Change::none();
+        };
+        if let Some(i) = existing.and_then(|s| m.single(s)) {
+            // Already joined singly: a retransmission. A set layer3grp sticks.
+            if layer3grp && m.singles[i] & 1 == 0 {
+                m.singles[i] |= 1;
+                let s = (m.singles[i] >> 1) as usize;
+                self.groups[s].layer3 += 1;
+                self.layer3.insert(g);
+                return Change::stored(RangeSet::new());
+            }
+            return Change::none();
+        }
+        let via_block = m.blocks.contains(&g);
+        let s = self.slot(g);
+        if let Some(m) = self.members.get_mut(&cmi) {
+            let e = s << 1 | u32::from(layer3grp);
+            let i = m.singles.partition_point(|x| (x >> 1) < s);
+            m.singles.insert(i, e);
+        }
+        let slot = &mut self.groups[s as usize];
+        if let Err(i) = slot.members.binary_search(&cmi) {
+            slot.members.insert(i, cmi);
+        }
+        if layer3grp {
+            slot.layer3 += 1;
+            self.layer3.insert(g);
+        }
+        Change::stored(if via_block {
+            RangeSet::new()
+        } else {
+            RangeSet::from_range((g, g))
+        })
+    }
+
+    /// Replace member `cmi`'s blocks `old` with `new`, keeping the block index in step.
+    fn replace_blocks(&mut self, cmi: Cmi, old: &RangeSet, new: RangeSet) {
+        for &r in old.ranges() {
+            if new.ranges().binary_search(&r).is_err() {
+                self.blocks.remove(r, cmi);
+            }
+        }
+        for &r in new.ranges() {
+            if old.ranges().binary_search(&r).is_err() {
+                self.blocks.insert(r, cmi);
+            }
+        }
+        if let Some(m) = self.members.get_mut(&cmi) {
+            m.blocks = new;
+        }
     }
 
     /// Apply MARS_LEAVE `<min,max>` from member `cmi` (§6.1.2). Returns the addresses the
-    /// member is no longer a member of; empty means nothing changed.
-    pub fn leave(&mut self, cmi: Cmi, r: Range) -> RangeSet {
+    /// member is no longer a member of (see [`Change`]).
+    pub fn leave(&mut self, cmi: Cmi, r: Range) -> Change {
         let Some(m) = self.members.get(&cmi) else {
-            return RangeSet::new();
+            return Change::none();
         };
-        let before = m.membership().clipped(&r);
         if is_single(&r) {
-            if let Some(i) = m.single(&r.0) {
-                let l3 = m.singles[i].1;
-                if let Some(m) = self.members.get_mut(&cmi) {
-                    m.singles.remove(i);
-                }
-                self.unindex_single(cmi, r.0, l3);
+            let g = r.0;
+            let Some((s, i)) = self
+                .slot_of
+                .get(&g)
+                .and_then(|&s| m.single(s).map(|i| (s, i)))
+            else {
+                // Not joined singly: a node holding a block covering X "is still" a member.
+                return Change::none();
+            };
+            let still = m.blocks.contains(&g);
+            let e = m.singles[i];
+            if let Some(m) = self.members.get_mut(&cmi) {
+                m.singles.remove(i);
             }
-        } else if let Some(m) = self.members.get(&cmi) {
-            if m.blocks.intersects(&r) {
-                let mut blocks = m.blocks.clone();
-                blocks.remove(r);
-                self.set_blocks(cmi, blocks);
+            self.unindex_single(cmi, s, e & 1 == 1);
+            return Change::stored(if still {
+                RangeSet::new()
+            } else {
+                RangeSet::from_range(r)
+            });
+        }
+        if !m.blocks.intersects(&r) {
+            return Change::none();
+        }
+        let mut left = m.blocks.clipped(&r);
+        left.subtract(&self.singles_in(m, &r));
+        let old = m.blocks.clone();
+        let mut new = old.clone();
+        new.remove(r);
+        self.replace_blocks(cmi, &old, new);
+        Change::stored(left)
+    }
+
+    /// Make member `cmi`'s membership exactly `singles` (with their `layer3grp` flags) and
+    /// `blocks` — the state a peer server advertised for one of its clients (RFC 2443) — and
+    /// return what changed: (addresses newly joined, addresses left). Unknown `cmi`: nothing.
+    pub fn set_membership(
+        &mut self,
+        cmi: Cmi,
+        singles: &[(ProtoAddr, bool)],
+        blocks: RangeSet,
+    ) -> (RangeSet, RangeSet) {
+        let Some(m) = self.members.get(&cmi) else {
+            return (RangeSet::new(), RangeSet::new());
+        };
+        let old_blocks = m.blocks.clone();
+        let before = self.membership(cmi);
+        let current = self.singles_of(cmi);
+        for &(g, l3) in &current {
+            if !singles.contains(&(g, l3)) {
+                self.leave(cmi, (g, g));
             }
         }
-        let after = self
-            .members
-            .get(&cmi)
-            .map(|m| m.membership().clipped(&r))
-            .unwrap_or_default();
-        let mut left = before;
-        left.subtract(&after);
-        left
+        for &(g, l3) in singles {
+            if !current.contains(&(g, l3)) {
+                self.join_single(cmi, g, l3);
+            }
+        }
+        self.replace_blocks(cmi, &old_blocks, blocks);
+        let after = self.membership(cmi);
+        let mut added = after.clone();
+        added.subtract(&before);
+        let mut removed = before;
+        removed.subtract(&after);
+        (added, removed)
     }
 
     /// Members of group `g` (the host map, §6.2), ascending by CMI, each once.
     pub fn members_of(&self, g: &ProtoAddr) -> Vec<Cmi> {
-        let mut v: Vec<Cmi> = self.singles.get(g).cloned().unwrap_or_default();
+        let mut v: Vec<Cmi> = self
+            .slot_of
+            .get(g)
+            .map(|&s| self.groups[s as usize].members.clone())
+            .unwrap_or_default();
         let n = v.len();
         self.blocks.stab(g, |c| v.push(c));
         if v.len() > n {
@@ -403,7 +571,39 @@ impl ClusterDb {
 
     /// Groups in `r` with at least one layer 3 member (§5.3), ascending.
     pub fn layer3_groups(&self, r: &Range) -> Vec<ProtoAddr> {
-        self.layer3.range(r.0..=r.1).map(|(g, _)| *g).collect()
+        self.layer3.range(r.0..=r.1).copied().collect()
+    }
+
+    /// Groups named by at least one single join, ascending, with their single-join members.
+    pub fn single_groups(&self) -> Vec<(ProtoAddr, &[Cmi])> {
+        let mut v: Vec<(ProtoAddr, &[Cmi])> = self
+            .slot_of
+            .iter()
+            .map(|(g, &s)| (*g, self.groups[s as usize].members.as_slice()))
+            .collect();
+        v.sort_unstable_by_key(|e| e.0);
+        v
+    }
+
+    /// Every block join, as `(block, member)`, ascending by block.
+    pub fn block_joins(&self) -> Vec<(Range, Cmi)> {
+        let mut v = Vec::with_capacity(self.blocks.len());
+        self.blocks.for_each(|r, c| v.push((*r, c)));
+        v
+    }
+
+    /// The number of groups with at least one member (RFC 2417 `marsStatRegMemGroups`):
+    /// singly joined groups plus every address covered by a block, counted once. Saturates.
+    pub fn groups_with_members(&self) -> u128 {
+        let mut union = RangeSet::new();
+        self.blocks.for_each(|r, _| union.insert(*r));
+        let covered: u128 = union
+            .ranges()
+            .iter()
+            .map(|(lo, hi)| span(lo, hi))
+            .fold(0u128, u128::saturating_add);
+        let outside = self.slot_of.keys().filter(|g| !union.contains(g)).count();
+        covered.saturating_add(outside as u128)
     }
 
     // ----- multicast servers -----------------------------------------------------------
@@ -432,7 +632,7 @@ impl ClusterDb {
         match (self.mcs.get(&id), self.mcs_by_addr.get(&addr)) {
             (Some(m), _) if m.addr == addr => Ok(false),
             (Some(_), _) | (None, Some(_)) => Err(DbError::CmiInUse(id)),
-            (None, None) if self.members.contains_key(&id) => Err(DbError::CmiInUse(id)),
+            (None, None) if self.members.contains_key(&id) || id == 0 => Err(DbError::CmiInUse(id)),
             (None, None) => {
                 self.insert_mcs(id, addr, origin);
                 Ok(true)
@@ -492,8 +692,9 @@ impl ClusterDb {
                 m.groups.insert(i, g);
                 let v = self.servers.entry(g).or_default();
                 let first = v.is_empty();
-                v.push(id);
-                v.sort_unstable();
+                if let Err(i) = v.binary_search(&id) {
+                    v.insert(i, id);
+                }
                 (true, first)
             }
         }
@@ -523,7 +724,7 @@ impl ClusterDb {
         }
     }
 
-    /// ATM addresses of the MCSs serving `g` (the server map).
+    /// ATM addresses of the MCSs serving `g` (the server map), ascending by id.
     pub fn server_map(&self, g: &ProtoAddr) -> Vec<AtmAddress> {
         self.servers
             .get(g)
@@ -533,175 +734,43 @@ impl ClusterDb {
             .collect()
     }
 
+    /// The ids of the MCSs serving `g`.
+    pub fn servers_of(&self, g: &ProtoAddr) -> &[Cmi] {
+        self.servers.get(g).map_or(&[], Vec::as_slice)
+    }
+
     /// Whether `g` has a server map.
     pub fn is_served(&self, g: &ProtoAddr) -> bool {
         self.servers.contains_key(g)
     }
 
-    /// The MCS-served groups inside `r`, as a set.
+    /// The MCS-served groups inside `r`, as a set: the "holes" Appendix A punches in a block.
     pub fn served_in(&self, r: &Range) -> RangeSet {
         self.servers
             .range(r.0..=r.1)
             .map(|(g, _)| (*g, *g))
             .collect()
     }
+
+    /// Number of groups with a server map (RFC 2417 `marsStatRegMcsGroups`).
+    pub fn served_count(&self) -> usize {
+        self.servers.len()
+    }
+}
+
+/// Number of addresses in `lo..=hi` (equal lengths), saturating at `u128::MAX`.
+fn span(lo: &ProtoAddr, hi: &ProtoAddr) -> u128 {
+    let value = |a: &ProtoAddr| {
+        a.as_bytes().iter().try_fold(0u128, |acc, &b| {
+            acc.checked_mul(256)?.checked_add(u128::from(b))
+        })
+    };
+    match (value(lo), value(hi)) {
+        (Some(l), Some(h)) => h.saturating_sub(l).saturating_add(1),
+        _ => u128::MAX,
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use mars_wire::AtmAddr;
-
-    fn g(v: u32) -> ProtoAddr {
-        ProtoAddr::v4_u32(0xE000_0000 + v)
-    }
-
-    fn addr(n: u8) -> AtmAddress {
-        let mut o = [0u8; 20];
-        o[0] = 0x47;
-        o[19] = n;
-        AtmAddress::new(AtmAddr::nsap(o))
-    }
-
-    #[test]
-    fn cmis_unique_cycling_and_exhaustion() {
-        let mut db = ClusterDb::new(1, 3);
-        let (a, new) = db.register(addr(1), Origin::Local).unwrap();
-        assert!(new);
-        assert_eq!(db.register(addr(1), Origin::Local).unwrap(), (a, false));
-        let (b, _) = db.register(addr(2), Origin::Local).unwrap();
-        let (c, _) = db.register(addr(3), Origin::Local).unwrap();
-        assert_eq!((a, b, c), (1, 2, 3));
-        assert_eq!(
-            db.register(addr(4), Origin::Local),
-            Err(DbError::CmisExhausted(1, 3))
-        );
-        db.deregister(b);
-        assert_eq!(db.register(addr(4), Origin::Local).unwrap(), (2, true));
-    }
-
-    #[test]
-    fn freed_cmi_not_reused_at_once() {
-        let mut db = ClusterDb::new(10, 20);
-        let (a, _) = db.register(addr(1), Origin::Local).unwrap();
-        db.deregister(a);
-        let (b, _) = db.register(addr(2), Origin::Local).unwrap();
-        assert_ne!(a, b);
-    }
-
-    #[test]
-    fn single_joins_and_duplicates() {
-        let mut db = ClusterDb::new(1, 100);
-        let (m, _) = db.register(addr(1), Origin::Local).unwrap();
-        assert_eq!(db.join(m, (g(1), g(1)), true).ranges(), &[(g(1), g(1))]);
-        assert!(db.join(m, (g(1), g(1)), true).is_empty(), "duplicate");
-        assert_eq!(db.members_of(&g(1)), vec![m]);
-        assert_eq!(db.layer3_groups(&(g(0), g(10))), vec![g(1)]);
-        assert_eq!(db.leave(m, (g(1), g(1))).ranges(), &[(g(1), g(1))]);
-        assert!(
-            db.leave(m, (g(1), g(1))).is_empty(),
-            "leave of a group not joined"
-        );
-        assert!(db.members_of(&g(1)).is_empty());
-        assert!(db.layer3_groups(&(g(0), g(10))).is_empty());
-    }
-
-    #[test]
-    fn block_leave_keeps_single_joins() {
-        // §6.1.2: a block LEAVE leaves the node "still a member" of single joins.
-        let mut db = ClusterDb::new(1, 100);
-        let (m, _) = db.register(addr(1), Origin::Local).unwrap();
-        db.join(m, (g(5), g(5)), true);
-        let added = db.join(m, (g(0), g(9)), true);
-        assert_eq!(
-            added.ranges(),
-            &[(g(0), g(4)), (g(6), g(9))],
-            "hole at the single join"
-        );
-        let left = db.leave(m, (g(0), g(9)));
-        assert_eq!(left.ranges(), &[(g(0), g(4)), (g(6), g(9))]);
-        assert_eq!(db.members_of(&g(5)), vec![m]);
-        assert!(db.members_of(&g(6)).is_empty());
-        // layer3grp of a block join is treated as reset.
-        assert_eq!(db.layer3_groups(&(g(0), g(9))), vec![g(5)]);
-    }
-
-    #[test]
-    fn single_leave_under_a_block_stays_member() {
-        let mut db = ClusterDb::new(1, 100);
-        let (m, _) = db.register(addr(1), Origin::Local).unwrap();
-        db.join(m, (g(0), g(9)), false);
-        assert!(
-            db.join(m, (g(5), g(5)), true).is_empty(),
-            "already a member via the block"
-        );
-        assert!(
-            db.leave(m, (g(5), g(5))).is_empty(),
-            "still a member via the block"
-        );
-        assert_eq!(db.members_of(&g(5)), vec![m]);
-        assert!(db.layer3_groups(&(g(0), g(9))).is_empty());
-    }
-
-    #[test]
-    fn promiscuous_router_costs_one_entry() {
-        let mut db = ClusterDb::new(1, 100);
-        let (r, _) = db.register(addr(9), Origin::Local).unwrap();
-        db.join(
-            r,
-            (
-                ProtoAddr::v4_u32(0xE000_0000),
-                ProtoAddr::v4_u32(0xEFFF_FFFF),
-            ),
-            false,
-        );
-        assert_eq!(db.block_count(), 1);
-        assert_eq!(db.membership_entries(), 1);
-        assert_eq!(db.members_of(&ProtoAddr::v4_u32(0xE9AB_CDEF)), vec![r]);
-    }
-
-    #[test]
-    fn deregister_removes_everything() {
-        let mut db = ClusterDb::new(1, 100);
-        let (a, _) = db.register(addr(1), Origin::Local).unwrap();
-        let (b, _) = db.register(addr(2), Origin::Local).unwrap();
-        db.join(a, (g(1), g(1)), true);
-        db.join(a, (g(10), g(20)), false);
-        db.join(b, (g(1), g(1)), false);
-        let (_, all) = db.deregister(a).unwrap();
-        assert_eq!(all.ranges(), &[(g(1), g(1)), (g(10), g(20))]);
-        assert_eq!(db.members_of(&g(1)), vec![b]);
-        assert!(db.members_of(&g(15)).is_empty());
-        assert_eq!(db.block_count(), 0);
-        assert!(db.layer3_groups(&(g(0), g(30))).is_empty());
-        assert_eq!(db.member_by_addr(&addr(1)), None);
-    }
-
-    #[test]
-    fn server_maps() {
-        let mut db = ClusterDb::new(1, 100);
-        let (s, _) = db.register_mcs(addr(50), Origin::Local).unwrap();
-        assert_eq!(db.serve(s, g(3)), (true, true));
-        assert_eq!(db.serve(s, g(3)), (false, false));
-        assert_eq!(db.server_map(&g(3)), vec![addr(50)]);
-        assert_eq!(db.served_in(&(g(0), g(9))).ranges(), &[(g(3), g(3))]);
-        assert!(db.unserve(s, &g(3)));
-        assert!(!db.is_served(&g(3)));
-        db.serve(s, g(4));
-        let m = db.deregister_mcs(s).unwrap();
-        assert_eq!(m.groups, vec![g(4)]);
-        assert!(!db.is_served(&g(4)));
-    }
-
-    #[test]
-    fn learned_registrations_keep_their_cmi() {
-        let mut db = ClusterDb::new(1, 100);
-        assert_eq!(db.register_as(500, addr(1), Origin::Peer(7)), Ok(true));
-        assert_eq!(db.register_as(500, addr(1), Origin::Peer(7)), Ok(false));
-        assert_eq!(
-            db.register_as(500, addr(2), Origin::Peer(7)),
-            Err(DbError::CmiInUse(500))
-        );
-        assert_eq!(db.member(500).unwrap().origin, Origin::Peer(7));
-    }
-}
+#[path = "db_tests.rs"]
+mod tests;

@@ -60,6 +60,7 @@ pub struct Update {
     /// The kind of change.
     pub kind: UpdateKind,
     /// `mar$pro`: the cluster.
+    #[serde(serialize_with = "crate::mars::server::report::display")]
     pub pro: Protocol,
     /// The member's CMI (or the MCS's id).
     pub cmi: Cmi,

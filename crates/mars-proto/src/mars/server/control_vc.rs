@@ -7,7 +7,8 @@ use crate::mars::db::Cmi;
 use crate::vc::{PartyId, VcId};
 
 /// The state of one leaf.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Leaf {
     /// ADD PARTY sent, not yet answered.
     Adding,
@@ -43,18 +44,21 @@ impl ControlVc {
         Some(p)
     }
 
-    /// Mark `party` added; returns its endpoint.
+    /// Mark `party` added; returns its endpoint (`None` if unknown or already added).
     pub fn added(&mut self, party: PartyId) -> Option<Cmi> {
         let e = self.parties.get_mut(&party)?;
+        if e.1 == Leaf::Added {
+            return None;
+        }
         e.1 = Leaf::Added;
         Some(e.0)
     }
 
-    /// Forget `party`; returns its endpoint.
-    pub fn remove_party(&mut self, party: PartyId) -> Option<Cmi> {
-        let (cmi, _) = self.parties.remove(&party)?;
+    /// Forget `party`; returns its endpoint and the state its leaf was in.
+    pub fn remove_party(&mut self, party: PartyId) -> Option<(Cmi, Leaf)> {
+        let (cmi, leaf) = self.parties.remove(&party)?;
         self.by_cmi.remove(&cmi);
-        Some(cmi)
+        Some((cmi, leaf))
     }
 
     /// Forget the leaf of `cmi`; returns its party id.
@@ -70,12 +74,20 @@ impl ControlVc {
         self.parties.get(p).map(|e| e.1)
     }
 
-    /// Every endpoint with a leaf, and forget them all (the VC was released).
-    pub fn clear(&mut self) -> Vec<Cmi> {
+    /// Every endpoint with a leaf and its state, ascending, and forget them all (the VC
+    /// was released).
+    pub fn clear(&mut self) -> Vec<(Cmi, Leaf)> {
         self.vc = None;
         self.by_cmi.clear();
-        let mut v: Vec<Cmi> = self.parties.drain().map(|(_, (c, _))| c).collect();
-        v.sort_unstable();
+        let mut v: Vec<(Cmi, Leaf)> = self.parties.drain().map(|(_, e)| e).collect();
+        v.sort_unstable_by_key(|e| e.0);
+        v
+    }
+
+    /// Every leaf: `(endpoint, party, state)`, ascending by endpoint.
+    pub fn leaves(&self) -> Vec<(Cmi, PartyId, Leaf)> {
+        let mut v: Vec<_> = self.parties.iter().map(|(&p, &(c, l))| (c, p, l)).collect();
+        v.sort_unstable_by_key(|e| e.0);
         v
     }
 

@@ -6,24 +6,36 @@
 //! one ClusterControlVC and one ServerControlVC per protocol, and answers on the VC each
 //! message arrived on.
 //!
-//! Module map: [`control_vc`] (leaves of the control VCs), `membership` (registration,
-//! JOIN/LEAVE with hole punching, MSERV/UNSERV), `resolve` (REQUEST → MULTI/NAK, GROUPLIST,
-//! REDIRECT_MAP, multi-part splitting), [`report`] (counters and events).
+//! Module map: [`control_vc`] (leaves of the control VCs), `registration` (members and MCSs
+//! joining and leaving the control VCs), `membership` (JOIN/LEAVE with hole punching),
+//! `service` (MSERV/UNSERV, MIGRATE), `resolve` (REQUEST → MULTI/NAK, GROUPLIST,
+//! REDIRECT_MAP, multi-part splitting), [`report`] (counters and events), [`state`] (the
+//! observable state). Decisions taken where RFC 2022 is silent are in `docs/mars-server.md`.
+//!
+//! Every message the MARS sends is built afresh: `mar$pro` is the cluster's protocol (short
+//! form SNAP octets zero, §4.3.2), `mar$hdrrsv` and the reserved bits of `mar$extoff` are zero
+//! (§4.3.6, §10.1: "A sender MUST set these two bits to zero"), the checksum is computed
+//! (§4.3.3), and no TLV is carried. Received header fields are never copied into replies.
 
 pub mod control_vc;
 mod membership;
+mod registration;
+pub mod remote;
 pub mod report;
 mod resolve;
+mod service;
+pub mod state;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
 use mars_wire::llc::Payload;
-use mars_wire::mars::{MarsBody, MarsMessage, TlvVerdict};
+use mars_wire::mars::{Join, MarsBody, MarsMessage, TlvVerdict};
 use mars_wire::{AtmAddress, Csn, ProtoAddr, Protocol};
 
 use self::control_vc::ControlVc;
+use self::membership::update_from;
 pub use self::report::{Discard, ServerEvent, ServerStats};
 use crate::engine::AtmUser;
 use crate::mars::db::{ClusterDb, Cmi};
@@ -56,6 +68,9 @@ pub struct ServerConfig {
     /// First local VC id this engine uses (so that a composite endpoint can give each inner
     /// engine its own id range).
     pub vc_id_base: u64,
+    /// Initial Cluster and Server Sequence Numbers (§5.1.4.2: "The MARS is free to choose an
+    /// initial value of CSN").
+    pub initial_msn: u32,
 }
 
 impl ServerConfig {
@@ -73,6 +88,7 @@ impl ServerConfig {
             verify_source: true,
             max_vcs: 100_000,
             vc_id_base: 0,
+            initial_msn: 0,
         }
     }
 }
@@ -93,8 +109,8 @@ pub struct Cluster {
     /// Server Sequence Number (§6.2.5).
     pub ssn: Csn,
     /// Registration replies held until the leaf is on the control VC: endpoint → (VC to
-    /// answer on, the registration message).
-    pending: HashMap<Cmi, Vec<(VcId, MarsMessage)>>,
+    /// answer on, the registration message as received).
+    pending: HashMap<Cmi, Vec<(VcId, Join)>>,
 }
 
 /// A point-to-point VC a client called us on.
@@ -135,8 +151,8 @@ impl MarsServer {
                 db: ClusterDb::new(cfg.cmi_range.0, cfg.cmi_range.1),
                 ccvc: ControlVc::default(),
                 scvc: ControlVc::default(),
-                csn: Csn(0),
-                ssn: Csn(0),
+                csn: Csn(cfg.initial_msn),
+                ssn: Csn(cfg.initial_msn),
                 pending: HashMap::new(),
             })
             .collect();
@@ -161,9 +177,22 @@ impl MarsServer {
         &self.cfg
     }
 
-    /// Counters.
-    pub fn stats(&self) -> &ServerStats {
-        &self.stats
+    /// Counters, with the `marsStatRegMemGroups`/`marsStatRegMcsGroups` gauges computed now
+    /// (in time linear in the number of groups and blocks).
+    pub fn stats(&self) -> ServerStats {
+        let mut s = self.stats.clone();
+        let mem: u128 = self
+            .clusters
+            .iter()
+            .map(|c| c.db.groups_with_members())
+            .fold(0, u128::saturating_add);
+        s.mars_stat_reg_mem_groups = u64::try_from(mem).unwrap_or(u64::MAX);
+        s.mars_stat_reg_mcs_groups = self
+            .clusters
+            .iter()
+            .map(|c| c.db.served_count() as u64)
+            .sum();
+        s
     }
 
     /// The clusters, one per protocol.
@@ -207,11 +236,13 @@ impl MarsServer {
     }
 
     fn discard(&mut self, vc: VcId, reason: Discard) {
-        self.stats.discards += 1;
-        if matches!(reason, Discard::Malformed(_)) {
-            self.stats.discards_malformed += 1;
-        }
+        self.stats.count_discard(&reason);
         self.events.push_back(ServerEvent::Discarded { vc, reason });
+    }
+
+    /// A message of cluster `ci` with a fresh header (see the module docs).
+    fn message(&self, ci: usize, body: MarsBody) -> MarsMessage {
+        MarsMessage::new(self.clusters[ci].pro, body)
     }
 
     // ----- sending -----------------------------------------------------------------------
@@ -249,31 +280,40 @@ impl MarsServer {
         }
     }
 
-    /// Send on a point-to-point VC with the current CSN (or SSN for an MCS) (§6.1.4, §6.2.5).
-    fn send_private(&mut self, ci: usize, vc: VcId, mut msg: MarsMessage, to_mcs: bool) {
+    /// Send `body` on a point-to-point VC with the current CSN, or the SSN when it is for an
+    /// MCS (§6.1.4: "The current CSN is copied into the mar$msn field of MARS messages being
+    /// sent to cluster members, whether out ClusterControlVC or on a private VC"; §6.2.5).
+    fn send_private(&mut self, ci: usize, vc: VcId, mut body: MarsBody, to_mcs: bool) {
         let c = &self.clusters[ci];
-        set_msn(&mut msg.body, if to_mcs { c.ssn } else { c.csn });
+        set_msn(&mut body, if to_mcs { c.ssn } else { c.csn });
         if self.callers.contains_key(&vc) {
+            let msg = self.message(ci, body);
             self.transmit(vc, &msg);
         }
     }
 
-    /// Send on ClusterControlVC: stamp the current CSN, then increment it (§6.1.4: "The MARS
-    /// increments the CSN after every transmission of a message on ClusterControlVC").
-    fn send_ccvc(&mut self, ci: usize, mut msg: MarsMessage) {
+    /// Send `body` on ClusterControlVC: stamp the current CSN, then increment it (§6.1.4:
+    /// "The MARS increments the CSN after every transmission of a message on
+    /// ClusterControlVC"). Stamping before incrementing is what makes a private message sent
+    /// afterwards (carrying the incremented CSN) reveal a missed ClusterControlVC message to
+    /// its receiver (§5.1.4.2: `Seq.diff` is then 2). Nothing is sent, and the CSN does not
+    /// move, while ClusterControlVC does not exist.
+    fn send_ccvc(&mut self, ci: usize, mut body: MarsBody) {
         let c = &mut self.clusters[ci];
         let Some(vc) = c.ccvc.vc else { return };
-        set_msn(&mut msg.body, c.csn);
+        set_msn(&mut body, c.csn);
         c.csn = c.csn.next();
+        let msg = self.message(ci, body);
         self.transmit(vc, &msg);
     }
 
-    /// Send on ServerControlVC with the SSN, then increment it (§6.2.5).
-    fn send_scvc(&mut self, ci: usize, mut msg: MarsMessage) {
+    /// Send `body` on ServerControlVC with the SSN, then increment it (§6.2.5).
+    fn send_scvc(&mut self, ci: usize, mut body: MarsBody) {
         let c = &mut self.clusters[ci];
         let Some(vc) = c.scvc.vc else { return };
-        set_msn(&mut msg.body, c.ssn);
+        set_msn(&mut body, c.ssn);
         c.ssn = c.ssn.next();
+        let msg = self.message(ci, body);
         self.transmit(vc, &msg);
     }
 
@@ -281,8 +321,9 @@ impl MarsServer {
 
     fn on_sdu(&mut self, vc: VcId, sdu: &[u8]) {
         let Some(caller) = self.callers.get(&vc).copied() else {
-            // Data on a control VC (we are root: nothing should arrive) or a dead VC.
-            return;
+            // Nothing arrives on a control VC (the MARS is root) or on a VC after its release
+            // (contract rule 4): a driver mistake, counted.
+            return self.discard(vc, Discard::UnknownVc);
         };
         match Payload::parse(sdu) {
             Ok(Payload::MarsControl(_)) => {}
@@ -293,40 +334,37 @@ impl MarsServer {
             Ok(m) => m,
             Err(e) => return self.discard(vc, Discard::Malformed(e)),
         };
-        // §10.3: the TLV list is parsed before the message is handled; this MARS knows no
-        // TLV but the Null TLV.
-        if let Some(tlvs) = &msg.tlvs {
-            match tlvs.verdict(|_| false) {
-                TlvVerdict::Accept => {}
-                TlvVerdict::DropSilently { tlv_type } => {
-                    return self.discard(
-                        vc,
-                        Discard::Tlv {
-                            tlv_type,
-                            reported: false,
-                        },
-                    )
-                }
-                TlvVerdict::DropAndReport { tlv_type } => {
-                    return self.discard(
-                        vc,
-                        Discard::Tlv {
-                            tlv_type,
-                            reported: true,
-                        },
-                    )
-                }
-            }
-        }
         // §6: "Messages that arrive with an empty ATM Number field are silently discarded
         // prior to any other processing by the MARS."
         let source = *msg.body.source();
         if source.number.is_null() {
             return self.discard(vc, Discard::NullSource);
         }
+        // §10.3: "its TLV list MUST be parsed before handling the MARS message"; this MARS
+        // recognises no TLV but the Null TLV, so Type.x decides (§10.2, Appendix D).
+        if let Some(tlvs) = &msg.tlvs {
+            let reason = match tlvs.verdict(|_| false) {
+                TlvVerdict::Accept => None,
+                TlvVerdict::DropSilently { tlv_type } => Some(Discard::Tlv {
+                    tlv_type,
+                    reported: false,
+                }),
+                TlvVerdict::DropAndReport { tlv_type } => Some(Discard::Tlv {
+                    tlv_type,
+                    reported: true,
+                }),
+            };
+            if let Some(reason) = reason {
+                return self.discard(vc, reason);
+            }
+        }
+        // §6: "If a MARS receives messages with a mar$pro that it does not support, the
+        // message is dropped."
         let Some(ci) = self.cluster_index(&msg.pro) else {
             return self.discard(vc, Discard::UnsupportedProtocol(msg.pro));
         };
+        // Decision (docs/mars-server.md): the source must be the calling party of the VC, or
+        // one client could register, join or deregister in another's name.
         if self.cfg.verify_source && source != caller.from {
             return self.discard(vc, Discard::SourceMismatch);
         }
@@ -334,17 +372,21 @@ impl MarsServer {
     }
 
     fn dispatch(&mut self, ci: usize, vc: VcId, msg: MarsMessage) {
-        match &msg.body {
-            MarsBody::Request(_) => {
+        match msg.body {
+            MarsBody::Request(req) => {
                 self.stats.mars_stat_rx_req_msgs += 1;
-                self.on_request(ci, vc, msg);
+                self.on_request(ci, vc, req);
             }
-            MarsBody::Join(_) | MarsBody::Leave(_) => self.on_join_leave(ci, vc, msg),
-            MarsBody::Mserv(_) | MarsBody::Unserv(_) => self.on_mserv_unserv(ci, vc, msg),
-            MarsBody::GroupListRequest(_) => {
+            MarsBody::Join(j) => self.on_join_leave(ci, vc, false, j),
+            MarsBody::Leave(j) => self.on_join_leave(ci, vc, true, j),
+            MarsBody::Mserv(j) => self.on_mserv_unserv(ci, vc, false, j),
+            MarsBody::Unserv(j) => self.on_mserv_unserv(ci, vc, true, j),
+            MarsBody::GroupListRequest(j) => {
                 self.stats.mars_stat_rx_grp_lst_req_msgs += 1;
-                self.on_grouplist(ci, vc, msg);
+                self.on_grouplist(ci, vc, j);
             }
+            // MULTI, NAK, SJOIN, SLEAVE, GROUPLIST_REPLY, REDIRECT_MAP and MIGRATE only ever
+            // flow from a MARS: one arriving here is a peer's mistake.
             other => {
                 let op = other.op() as u8;
                 self.discard(vc, Discard::UnexpectedOp(op));
@@ -355,11 +397,13 @@ impl MarsServer {
     fn on_incoming_call(&mut self, vc: VcId, from: AtmAddress, multipoint: bool) {
         if multipoint {
             // A MARS is never a leaf.
+            self.stats.calls_refused += 1;
             self.request(VcRequest::Refuse {
                 vc,
                 cause: Cause::CALL_REJECTED,
             });
         } else if self.callers.len() >= self.cfg.max_vcs {
+            self.stats.calls_refused += 1;
             self.request(VcRequest::Refuse {
                 vc,
                 cause: Cause::RESOURCE_UNAVAILABLE,
@@ -379,17 +423,18 @@ impl MarsServer {
             }
             return;
         }
-        // A control VC released by the network: every leaf is gone (§6.1.2 ERR_L_RELEASE).
+        // A control VC released by the network: every leaf is gone (§6.1.2: "If the MARS
+        // receives an ERR_L_RELEASE on ClusterControlVC indicating that a cluster member has
+        // disconnected, that member's ATM address MUST be removed from all groups for which
+        // it may have joined, and the CMI released"). The next registration opens a new one.
         for ci in 0..self.clusters.len() {
             if self.clusters[ci].ccvc.is(vc) {
-                let gone = self.clusters[ci].ccvc.clear();
-                for cmi in gone {
-                    self.remove_member(ci, cmi, Some(cause));
+                for (cmi, leaf) in self.clusters[ci].ccvc.clear() {
+                    self.leaf_gone(ci, false, cmi, leaf, cause);
                 }
             } else if self.clusters[ci].scvc.is(vc) {
-                let gone = self.clusters[ci].scvc.clear();
-                for id in gone {
-                    self.remove_mcs(ci, id, Some(cause));
+                for (id, leaf) in self.clusters[ci].scvc.clear() {
+                    self.leaf_gone(ci, true, id, leaf, cause);
                 }
             }
         }

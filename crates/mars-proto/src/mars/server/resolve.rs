@@ -3,12 +3,11 @@
 //! §6.1.3), each split into as few parts as the MTU allows.
 
 use mars_wire::llc::LLC_SNAP_LEN;
-use mars_wire::mars::{GroupListReply, MarsBody, MarsMessage, Multi, RedirF, RedirectMap, SeqXy};
+use mars_wire::mars::{GroupListReply, Join, MarsBody, Multi, RedirF, RedirectMap, Request, SeqXy};
 use mars_wire::{AtmAddress, Csn, ProtoAddr};
 
 use super::membership::valid_range;
 use super::{Discard, MarsServer};
-use crate::mars::db::Origin;
 use crate::vc::VcId;
 
 /// Octets of a MARS_MULTI / GROUPLIST_REPLY / REDIRECT_MAP before its address fields: the
@@ -21,87 +20,70 @@ impl MarsServer {
         self.cfg.max_sdu.saturating_sub(LLC_SNAP_LEN)
     }
 
-    pub(super) fn on_request(&mut self, ci: usize, vc: VcId, msg: MarsMessage) {
-        let MarsBody::Request(req) = &msg.body else {
-            return;
-        };
+    /// MARS_REQUEST (§6.1.1, §6.2.1, Appendix F).
+    pub(super) fn on_request(&mut self, ci: usize, vc: VcId, req: Request) {
         let db = &self.clusters[ci].db;
         let g = req.tpa;
-        let mcs = db.mcs_by_addr(&req.source);
-        let member = db.member_by_addr(&req.source);
-        // §6.2.1: an MCS of the group's server map gets the host map; a cluster member gets
-        // the server map if there is one, else the host map; anyone else is ignored. §6.1.1:
-        // "if a MARS_REQUEST arrives whose source ATM address does not match that of any
-        // registered Cluster member the message MUST be dropped and ignored."
-        let in_server_map = mcs.is_some_and(|id| {
-            db.mcs(id)
-                .is_some_and(|m| m.groups.binary_search(&g).is_ok())
-        });
-        let local = |o: Origin| o == Origin::Local;
+        let in_server_map = db
+            .mcs_by_addr(&req.source)
+            .is_some_and(|id| db.servers_of(&g).contains(&id));
+        // §6.2.1: "If the requestor is a member of the server map for the requested group
+        // then the MARS returns the contents of the host map ... Otherwise, if the source is
+        // a valid cluster member, the MARS returns the contents of the server map" (or the
+        // host map when there is none, §6.1.1). Appendix F answers any registered MCS with
+        // the host map. §6.1.1: "if a MARS_REQUEST arrives whose source ATM address does not
+        // match that of any registered Cluster member the message MUST be dropped and
+        // ignored."
         let (targets, to_mcs) = if in_server_map {
             (db.host_map(&g), true)
-        } else if member.is_some_and(|c| db.member(c).is_some_and(|m| local(m.origin))) {
+        } else if self.local_member(ci, &req.source).is_some() {
             let servers = db.server_map(&g);
             if servers.is_empty() {
                 (db.host_map(&g), false)
             } else {
                 (servers, false)
             }
-        } else if mcs.is_some_and(|id| db.mcs(id).is_some_and(|m| local(m.origin))) {
-            // A registered MCS asking about a group it does not serve (Appendix F answers any
-            // member of the server list with the host map).
+        } else if self.local_mcs(ci, &req.source).is_some() {
             (db.host_map(&g), true)
         } else {
             return self.discard(vc, Discard::NotRegistered);
         };
-        if targets.is_empty() || g.is_null() {
+        if targets.is_empty() {
             // §5.1.2: "MARS_NAK is the MARS_REQUEST returned with operation type value of 6.
-            // All other fields are left unchanged".
-            let nak = MarsMessage {
-                body: MarsBody::Nak(req.clone()),
-                tlvs: None,
-                ..msg.clone()
-            };
-            return self.send_private(ci, vc, nak, to_mcs);
+            // All other fields are left unchanged from the MARS_REQUEST".
+            return self.send_private(ci, vc, MarsBody::Nak(req), to_mcs);
         }
+        // §5.1.1: "A MARS MUST minimise the number of MARS_MULTIs transmitted by placing as
+        // many group members' addresses in a single MARS_MULTI as possible. The limit on the
+        // length of an individual MARS_MULTI message MUST be the MTU of the underlying VC."
         let fixed = TARGET_MSG_FIXED + req.source.wire_len() + req.spa.len() + g.len();
         let parts = split_targets(targets, self.mtu().saturating_sub(fixed));
         let k = parts.len();
-        let c = &self.clusters[ci];
-        // All parts carry the same MSN (§5.1.1); nothing else is sent between them because
-        // the engine handles one input at a time (§6.1.4's serialisation).
-        let msn = if to_mcs { c.ssn } else { c.csn };
+        // Every part carries the same MSN: nothing is sent on ClusterControlVC between them,
+        // because the engine handles one input at a time (§6.1.4's serialisation).
         for (i, part) in parts.into_iter().enumerate() {
-            let seq = seqxy(i, k);
-            let m = Multi::new(req.source, req.spa, g, part, seq, msn);
-            let out = MarsMessage {
-                body: MarsBody::Multi(m),
-                tlvs: None,
-                ..msg.clone()
-            };
-            self.send_private(ci, vc, out, to_mcs);
+            let m = Multi::new(req.source, req.spa, g, part, seqxy(i, k), Csn(0));
+            self.send_private(ci, vc, MarsBody::Multi(m), to_mcs);
         }
     }
 
-    pub(super) fn on_grouplist(&mut self, ci: usize, vc: VcId, msg: MarsMessage) {
-        let MarsBody::GroupListRequest(j) = &msg.body else {
-            return;
-        };
-        let db = &self.clusters[ci].db;
-        let registered =
-            db.member_by_addr(&j.source).is_some() || db.mcs_by_addr(&j.source).is_some();
-        if !registered {
+    /// MARS_GROUPLIST_REQUEST (§5.3, §8.5).
+    pub(super) fn on_grouplist(&mut self, ci: usize, vc: VcId, j: Join) {
+        let member = self.local_member(ci, &j.source).is_some();
+        let mcs = self.local_mcs(ci, &j.source).is_some();
+        if !member && !mcs {
             return self.discard(vc, Discard::NotRegistered);
         }
-        // §5.3: "The first <min,max> pair will be used ... Any additional <min,max> pairs
-        // will be ignored. A request with mar$pnum = 0 will be ignored."
+        // §5.3: "The first <min,max> pair will be used by the MARS to identify the range of
+        // groups in which the querying cluster member is interested. Any additional <min,max>
+        // pairs will be ignored. A request with mar$pnum = 0 will be ignored."
         let Some(p) = j.pairs.first() else {
             return self.discard(vc, Discard::BadPairs);
         };
         if !valid_range(self.clusters[ci].pro, p) {
             return self.discard(vc, Discard::BadPairs);
         }
-        let groups = db.layer3_groups(&(p.min, p.max));
+        let groups = self.clusters[ci].db.layer3_groups(&(p.min, p.max));
         let per = p.min.len().max(1);
         let fixed = TARGET_MSG_FIXED + j.source.wire_len() + j.spa.len();
         let cap = (self.mtu().saturating_sub(fixed) / per).max(1);
@@ -111,17 +93,12 @@ impl MarsServer {
             groups.chunks(cap).map(<[ProtoAddr]>::to_vec).collect()
         };
         let k = chunks.len();
-        let msn = self.clusters[ci].csn;
         for (i, part) in chunks.into_iter().enumerate() {
-            let mut r = GroupListReply::new(j.source, j.spa, part, seqxy(i, k), msn);
+            let mut r = GroupListReply::new(j.source, j.spa, part, seqxy(i, k), Csn(0));
             // With no groups to return, mar$tpln still says what a group address would be.
             r.tpln = p.min.len() as u8;
-            let out = MarsMessage {
-                body: MarsBody::GroupListReply(r),
-                tlvs: None,
-                ..msg.clone()
-            };
-            self.send_private(ci, vc, out, false);
+            // §6.2.5: the SSN goes to what the MARS "believes is destined for an MCS".
+            self.send_private(ci, vc, MarsBody::GroupListReply(r), !member);
         }
     }
 
@@ -152,25 +129,22 @@ impl MarsServer {
         } else {
             0
         });
-        let pro = self.clusters[ci].pro;
-        let build = |i: usize, part: Vec<AtmAddress>| {
-            let m = RedirectMap::new(self.cfg.address, redirf, part, seqxy(i, k), Csn(0));
-            MarsMessage::new(pro, MarsBody::RedirectMap(m))
-        };
-        let msgs: Vec<MarsMessage> = parts
+        let msgs: Vec<MarsBody> = parts
             .into_iter()
             .enumerate()
-            .map(|(i, p)| build(i, p))
+            .map(|(i, part)| {
+                let m = RedirectMap::new(self.cfg.address, redirf, part, seqxy(i, k), Csn(0));
+                MarsBody::RedirectMap(m)
+            })
             .collect();
-        if self.clusters[ci].ccvc.vc.is_some() {
-            for m in &msgs {
-                self.send_ccvc(ci, m.clone());
-            }
+        // §6.2: "A MARS MUST also send its regular MARS_REDIRECT_MAP transmissions on both
+        // ServerControlVC and ClusterControlVC." Each part is one transmission on each VC and
+        // moves its sequence number, so a lost part shows as a jump (§5.4.3).
+        for m in &msgs {
+            self.send_ccvc(ci, m.clone());
         }
-        if self.clusters[ci].scvc.vc.is_some() {
-            for m in msgs {
-                self.send_scvc(ci, m);
-            }
+        for m in msgs {
+            self.send_scvc(ci, m);
         }
     }
 }
