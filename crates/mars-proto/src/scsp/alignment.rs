@@ -303,11 +303,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
         let mut used = 0;
         let mut last = None;
         let mut more = false;
+        let mut too_large = 0u64;
         for (id, e) in self.cache.after(start) {
             let len = id.csas_len();
             if len > budget {
                 // Cannot be summarised on this VC at all; skip it (counted below).
                 last = Some(id);
+                too_large += 1;
                 continue;
             }
             if used + len > budget || out.len() == usize::from(u16::MAX) {
@@ -324,6 +326,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
             (true, None) => d.ca.cursor.clone(),
         };
         self.dcs[i].ca.cursor = cursor;
+        for _ in 0..too_large {
+            self.discard(
+                Some(i),
+                Discard::TooLarge,
+                Some("CSAS larger than a CA".into()),
+            );
+        }
         (out, more)
     }
 
