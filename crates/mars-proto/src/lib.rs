@@ -6,10 +6,13 @@
 //! daemon drive the same code.
 //!
 //! - [`vc`]: the ATM service contract (requests and events between engines and a network);
-//! - [`time`]: instants and timer tables.
+//! - [`time`]: instants and timer tables;
+//! - [`scsp`]: the Server Cache Synchronization Protocol (RFC 2334), generic over the
+//!   client/server protocol.
 
 pub mod engine;
 pub mod mars;
+pub mod scsp;
 pub mod time;
 pub mod vc;
 
