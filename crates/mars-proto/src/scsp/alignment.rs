@@ -33,7 +33,9 @@
 //! - **New CA sequence number** on entering negotiation: drawn from the seeded RNG (B.2.1: "a
 //!   value not previously seen by the DCS").
 
-use mars_wire::scsp::{Ca, CsasRecord, ScspBody, ScspPacket, CA_FLAG_I, CA_FLAG_M, CA_FLAG_O};
+use mars_wire::scsp::{
+    Ca, CsasRecord, ScspBody, ScspId, ScspPacket, CA_FLAG_I, CA_FLAG_M, CA_FLAG_O,
+};
 use rand::Rng;
 
 use super::cache::{EntryId, Newness};
@@ -105,12 +107,67 @@ pub(crate) struct Alignment {
     pub kept: bool,
 }
 
-/// The parts of a received CA that decide what to do with it.
+/// The M, I and O bits of a received CA.
 #[derive(Debug, Clone, Copy)]
 struct CaFlags {
     m: bool,
     i: bool,
     o: bool,
+}
+
+/// What a received CA is to a CAFSM: the events of the rules of §2.2.1 and §2.2.2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CaInput {
+    /// In negotiation: M, I and O set, no records, from a larger Sender ID — the DCS will be
+    /// master (§2.2.1 rule 1).
+    MasterOffer,
+    /// In negotiation: M and I off, from a smaller Sender ID — the DCS took the slave role
+    /// (§2.2.1 rule 2).
+    SlaveAnswer,
+    /// After negotiation: the I bit set (§2.2.2 rule 1).
+    Initializing,
+    /// After negotiation: the M bit says the DCS plays this LS's role (§2.2.2 rule 1).
+    WrongRole,
+    /// The current CA sequence number.
+    Current,
+    /// One more than current (§2.2.2 rule 5).
+    Next,
+    /// One less than current (§2.2.2 rule 2).
+    Previous,
+    /// Anything else (in negotiation: rule 3).
+    Other,
+}
+
+/// Classify a CA from `sender` for the CAFSM `a` of the LS `lsid`.
+fn classify(a: &Alignment, lsid: &ScspId, sender: &ScspId, ca: &Ca, f: CaFlags) -> CaInput {
+    if a.state == CaState::MasterSlaveNegotiation {
+        return if f.m && f.i && f.o && ca.records.is_empty() && sender > lsid {
+            CaInput::MasterOffer
+        } else if !f.m && !f.i && sender < lsid {
+            CaInput::SlaveAnswer
+        } else {
+            CaInput::Other
+        };
+    }
+    if f.i {
+        return CaInput::Initializing;
+    }
+    let wrong_role = match a.role {
+        Some(Role::Master) => f.m,
+        Some(Role::Slave) => !f.m,
+        None => false,
+    };
+    if wrong_role {
+        CaInput::WrongRole
+    } else if ca.sequence == a.seq {
+        CaInput::Current
+    } else if ca.sequence == a.seq.wrapping_add(1) {
+        CaInput::Next
+    } else if ca.sequence == a.seq.wrapping_sub(1) {
+        CaInput::Previous
+    } else {
+        CaInput::Other
+    }
 }
 
 impl<P: ClientProtocol> ScspEngine<P> {
@@ -166,9 +223,18 @@ impl<P: ClientProtocol> ScspEngine<P> {
     /// answer was lost, costs the slave no extra round.
     fn renegotiate_with(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
         self.reset_negotiation(i);
-        self.ca_negotiation(i, pkt, ca, f);
-        if self.dcs[i].ca.state == CaState::MasterSlaveNegotiation {
-            self.send_negotiation_ca(i);
+        let a = &self.dcs[i].ca;
+        match classify(a, &self.cfg.local_id, &pkt.common.sender_id, ca, f) {
+            CaInput::MasterOffer => self.become_slave(i, ca),
+            CaInput::SlaveAnswer => self.become_master(i, ca),
+            _ => {
+                self.discard(
+                    Some(i),
+                    Discard::CaIgnored,
+                    Some("negotiation rule 3".into()),
+                );
+                self.send_negotiation_ca(i);
+            }
         }
     }
 
@@ -237,11 +303,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
         let mut used = 0;
         let mut last = None;
         let mut more = false;
+        let mut too_large = 0u64;
         for (id, e) in self.cache.after(start) {
             let len = id.csas_len();
             if len > budget {
                 // Cannot be summarised on this VC at all; skip it (counted below).
                 last = Some(id);
+                too_large += 1;
                 continue;
             }
             if used + len > budget || out.len() == usize::from(u16::MAX) {
@@ -258,6 +326,13 @@ impl<P: ClientProtocol> ScspEngine<P> {
             (true, None) => d.ca.cursor.clone(),
         };
         self.dcs[i].ca.cursor = cursor;
+        for _ in 0..too_large {
+            self.discard(
+                Some(i),
+                Discard::TooLarge,
+                Some("CSAS larger than a CA".into()),
+            );
+        }
         (out, more)
     }
 
@@ -272,156 +347,125 @@ impl<P: ClientProtocol> ScspEngine<P> {
         }
     }
 
-    /// A CA from DCS `i` (Receiver ID already checked, HFSM Bidirectional).
+    /// A CA from DCS `i` (Receiver ID already checked, HFSM Bidirectional): the CAFSM
+    /// transition table of §2.2.1 and §2.2.2.
     pub(crate) fn on_ca(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca) {
+        use CaInput as In;
+        use CaState as S;
         let f = CaFlags {
             m: pkt.common.flag(CA_FLAG_M),
             i: pkt.common.flag(CA_FLAG_I),
             o: pkt.common.flag(CA_FLAG_O),
         };
-        match self.dcs[i].ca.state {
-            CaState::Down => self.discard(Some(i), Discard::WrongState, None),
-            CaState::MasterSlaveNegotiation => self.ca_negotiation(i, pkt, ca, f),
-            CaState::CacheSummarize => match self.dcs[i].ca.role {
-                Some(Role::Master) => self.ca_master(i, pkt, ca, f),
-                _ => self.ca_slave(i, pkt, ca, f),
-            },
-            CaState::UpdateCache | CaState::Aligned => self.ca_after_summarize(i, pkt, ca, f),
+        let a = &self.dcs[i].ca;
+        let input = classify(a, &self.cfg.local_id, &pkt.common.sender_id, ca, f);
+        let ignore = |e: &mut Self, why: &str| {
+            e.discard(Some(i), Discard::CaIgnored, Some(why.into()));
+        };
+        match (a.state, a.role, input) {
+            (S::Down, _, _) => self.discard(Some(i), Discard::WrongState, None),
+            // §2.2.1 rule 1: the LS is slave; rule 2: the LS is master; rule 3: ignored.
+            (S::MasterSlaveNegotiation, _, In::MasterOffer) => self.become_slave(i, ca),
+            (S::MasterSlaveNegotiation, _, In::SlaveAnswer) => self.become_master(i, ca),
+            (S::MasterSlaveNegotiation, _, _) => ignore(self, "negotiation rule 3"),
+            // §2.2.2 rule 1 (I bit); after alignment too (decision): negotiate, taking this CA.
+            (_, _, In::Initializing) => self.renegotiate_with(i, pkt, ca, f),
+            // §2.2.2 rule 1 (M bit wrong).
+            (S::CacheSummarize, _, In::WrongRole) => self.enter_negotiation(i),
+            // §2.2.2 as master: rule 2 (duplicate), rule 3, and a sequence error (decision).
+            (S::CacheSummarize, Some(Role::Master), In::Previous) => ignore(self, "duplicate CA"),
+            (S::CacheSummarize, Some(Role::Master), In::Current) => self.master_step(i, ca, f),
+            (S::CacheSummarize, Some(Role::Master), _) => self.enter_negotiation(i),
+            // §2.2.2 as slave: rule 4 (duplicate: resend), rule 5, rule 6.
+            (S::CacheSummarize, _, In::Current) => self.resend_ca(i),
+            (S::CacheSummarize, _, In::Next) => self.slave_step(i, ca, f),
+            (S::CacheSummarize, _, _) => self.enter_negotiation(i),
+            // §2.2.2 note: the slave answers the master's repeated last CA from its copy;
+            // once the copy is released it cannot, and negotiates again (decision).
+            (S::UpdateCache | S::Aligned, Some(Role::Slave), In::Current) => {
+                if self.dcs[i].ca.kept {
+                    self.resend_ca(i);
+                } else {
+                    self.enter_negotiation(i);
+                }
+            }
+            (S::UpdateCache | S::Aligned, Some(Role::Master), In::Previous) => {
+                ignore(self, "duplicate CA")
+            }
+            (S::UpdateCache | S::Aligned, _, _) => ignore(self, "CA after alignment"),
         }
     }
 
-    /// §2.2.1, in Master/Slave Negotiation.
-    fn ca_negotiation(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
-        let sender = &pkt.common.sender_id;
-        let lsid = &self.cfg.local_id;
-        if f.m && f.i && f.o && ca.records.is_empty() && sender > lsid {
-            // Rule 1: the LS is slave.
-            self.disarm(i, DcsTimer::CaRexmt);
-            let d = &mut self.dcs[i];
-            d.ca.role = Some(Role::Slave);
-            d.ca.seq = ca.sequence;
-            self.set_ca_state(i, CaState::CacheSummarize);
-            let (records, more) = self.next_summaries(i);
-            self.send_ca(i, if more { CA_FLAG_O } else { 0 }, records);
-        } else if !f.m && !f.i && sender < lsid {
-            // Rule 2: the LS is master.
-            self.disarm(i, DcsTimer::CaRexmt);
-            self.dcs[i].ca.role = Some(Role::Master);
-            self.set_ca_state(i, CaState::CacheSummarize);
-            self.process_csas(i, &ca.records);
-            let d = &mut self.dcs[i];
-            d.ca.seq = d.ca.seq.wrapping_add(1);
+    /// §2.2.1 rule 1: stop the timer, become slave, adopt the DCS's CA sequence number, answer
+    /// with M and I off and the first CSAS records.
+    fn become_slave(&mut self, i: usize, ca: &Ca) {
+        self.disarm(i, DcsTimer::CaRexmt);
+        let d = &mut self.dcs[i];
+        d.ca.role = Some(Role::Slave);
+        d.ca.seq = ca.sequence;
+        self.set_ca_state(i, CaState::CacheSummarize);
+        let (records, more) = self.next_summaries(i);
+        self.send_ca(i, if more { CA_FLAG_O } else { 0 }, records);
+    }
+
+    /// §2.2.1 rule 2: stop the timer, become master, process the CA, increment the CA
+    /// sequence number, send the first CSAS records with M set.
+    fn become_master(&mut self, i: usize, ca: &Ca) {
+        self.disarm(i, DcsTimer::CaRexmt);
+        self.dcs[i].ca.role = Some(Role::Master);
+        self.set_ca_state(i, CaState::CacheSummarize);
+        self.process_csas(i, &ca.records);
+        let d = &mut self.dcs[i];
+        d.ca.seq = d.ca.seq.wrapping_add(1);
+        let (records, more) = self.next_summaries(i);
+        let o = if more { CA_FLAG_O } else { 0 };
+        self.send_ca(i, CA_FLAG_M | o, records);
+        self.arm_ca_rexmt(i);
+    }
+
+    /// §2.2.2 rule 3: the slave's answer to the master's current CA.
+    fn master_step(&mut self, i: usize, ca: &Ca, f: CaFlags) {
+        self.disarm(i, DcsTimer::CaRexmt);
+        self.process_csas(i, &ca.records);
+        let d = &mut self.dcs[i];
+        d.ca.seq = d.ca.seq.wrapping_add(1);
+        let done = d.ca.cursor == Cursor::Done;
+        if done && !f.o {
+            // 3d1.
+            self.enter_update_cache(i);
+        } else if done {
+            // 3d2: an empty CA with the O bit off.
+            self.send_ca(i, CA_FLAG_M, Vec::new());
+            self.arm_ca_rexmt(i);
+        } else {
+            // 3d3.
             let (records, more) = self.next_summaries(i);
             let o = if more { CA_FLAG_O } else { 0 };
             self.send_ca(i, CA_FLAG_M | o, records);
             self.arm_ca_rexmt(i);
-        } else {
-            // Rule 3: "Otherwise, the packet must be ignored."
-            self.discard(
-                Some(i),
-                Discard::CaIgnored,
-                Some("negotiation rule 3".into()),
-            );
         }
     }
 
-    /// §2.2.2 as master, in Cache Summarize.
-    fn ca_master(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
-        let cur = self.dcs[i].ca.seq;
-        if f.i {
-            // Rule 1: the I bit set.
-            self.renegotiate_with(i, pkt, ca, f);
-        } else if f.m {
-            // Rule 1: M bit set incorrectly.
-            self.enter_negotiation(i);
-        } else if ca.sequence == cur.wrapping_sub(1) {
-            // Rule 2: a duplicate, "MUST be discarded".
-            self.discard(Some(i), Discard::CaIgnored, Some("duplicate CA".into()));
-        } else if ca.sequence == cur {
-            // Rule 3.
-            self.disarm(i, DcsTimer::CaRexmt);
-            self.process_csas(i, &ca.records);
-            self.dcs[i].ca.seq = cur.wrapping_add(1);
-            let done = self.dcs[i].ca.cursor == Cursor::Done;
-            if done && !f.o {
-                // 3d1.
+    /// §2.2.2 rule 5: the master's next CA.
+    fn slave_step(&mut self, i: usize, ca: &Ca, f: CaFlags) {
+        self.process_csas(i, &ca.records);
+        self.dcs[i].ca.seq = ca.sequence;
+        let sent_o = self.dcs[i].ca.last_sent_o;
+        if !sent_o && !f.o {
+            // 5c1.
+            self.send_ca(i, 0, Vec::new());
+            self.enter_update_cache(i);
+        } else if self.dcs[i].ca.cursor != Cursor::Done {
+            // 5c2.
+            let (records, more) = self.next_summaries(i);
+            self.send_ca(i, if more { CA_FLAG_O } else { 0 }, records);
+            if !more && !f.o {
+                // 5c2b.
                 self.enter_update_cache(i);
-            } else if done {
-                // 3d2: an empty CA with the O bit off.
-                self.send_ca(i, CA_FLAG_M, Vec::new());
-                self.arm_ca_rexmt(i);
-            } else {
-                // 3d3.
-                let (records, more) = self.next_summaries(i);
-                let o = if more { CA_FLAG_O } else { 0 };
-                self.send_ca(i, CA_FLAG_M | o, records);
-                self.arm_ca_rexmt(i);
             }
         } else {
-            // Decision: the master's analogue of rule 6.
-            self.enter_negotiation(i);
-        }
-    }
-
-    /// §2.2.2 as slave, in Cache Summarize.
-    fn ca_slave(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
-        let cur = self.dcs[i].ca.seq;
-        if f.i {
-            // Rule 1: the I bit set (e.g. the master repeating its first CA).
-            self.renegotiate_with(i, pkt, ca, f);
-        } else if !f.m {
-            // Rule 1: M bit off from the master.
-            self.enter_negotiation(i);
-        } else if ca.sequence == cur {
-            // Rule 4: a duplicate; "the LS MUST resend the CA message which it had just sent".
-            self.resend_ca(i);
-        } else if ca.sequence == cur.wrapping_add(1) {
-            // Rule 5.
-            self.process_csas(i, &ca.records);
-            self.dcs[i].ca.seq = ca.sequence;
-            let sent_o = self.dcs[i].ca.last_sent_o;
-            if !sent_o && !f.o {
-                // 5c1.
-                self.send_ca(i, 0, Vec::new());
-                self.enter_update_cache(i);
-            } else if self.dcs[i].ca.cursor != Cursor::Done {
-                // 5c2.
-                let (records, more) = self.next_summaries(i);
-                self.send_ca(i, if more { CA_FLAG_O } else { 0 }, records);
-                if !more && !f.o {
-                    // 5c2b.
-                    self.enter_update_cache(i);
-                }
-            } else {
-                // Decision: nothing left, the master has more: acknowledge and continue.
-                self.send_ca(i, 0, Vec::new());
-            }
-        } else {
-            // Rule 6.
-            self.enter_negotiation(i);
-        }
-    }
-
-    /// CA messages in Update Cache and Aligned (decisions, see the module documentation).
-    fn ca_after_summarize(&mut self, i: usize, pkt: &ScspPacket, ca: &Ca, f: CaFlags) {
-        let cur = self.dcs[i].ca.seq;
-        let role = self.dcs[i].ca.role;
-        if f.i {
-            self.renegotiate_with(i, pkt, ca, f);
-        } else if role == Some(Role::Slave) && ca.sequence == cur {
-            if self.dcs[i].ca.kept {
-                self.resend_ca(i);
-            } else {
-                self.enter_negotiation(i);
-            }
-        } else if role == Some(Role::Master) && ca.sequence == cur.wrapping_sub(1) {
-            self.discard(Some(i), Discard::CaIgnored, Some("duplicate CA".into()));
-        } else {
-            self.discard(
-                Some(i),
-                Discard::CaIgnored,
-                Some("CA after alignment".into()),
-            );
+            // Decision: nothing left, the master has more: acknowledge and continue.
+            self.send_ca(i, 0, Vec::new());
         }
     }
 

@@ -135,13 +135,14 @@ impl<P: ClientProtocol> ScspEngine<P> {
         if to == from {
             return;
         }
+        // The new state first, so that nothing the CAFSM's exit floods is queued to this DCS.
+        self.dcs[i].hello.state = to;
         if from == HelloState::Bidirectional {
             // §2.2: "Any time the HFSM transitions out of the Bidirectional State, the CAFSM
             // transitions to the Down State."
             self.ca_down(i);
             self.event(ScspEvent::DcsDown { dcs: i });
         }
-        self.dcs[i].hello.state = to;
         self.dcs[i].counters.hfsm_transitions += 1;
         self.event(ScspEvent::HelloState { dcs: i, from, to });
         match to {

@@ -21,11 +21,12 @@
 //! from the lower and releases its own. Both ends reach the same choice without a message.
 //!
 //! # Decisions where RFC 2334 is silent
-//! Each is explained where it is implemented and collected in `docs/scsp.md`: the O bit of
-//! the master's first CA; CA errors of the master; CA messages after alignment; the slave's
-//! released copy of its last CA; purge tombstones; the hop count of solicited records;
-//! changes queued while a DCS aligns; authentication failures changing no state; the CSUS
-//! retransmission limit.
+//! Each is explained where it is implemented and collected in `docs/scsp.md`: immediate
+//! Hellos; the O bit of the master's first CA; CA errors of the master; CA messages after
+//! alignment; the slave's released copy of its last CA; purge tombstones; the hop count of
+//! solicited records; changes queued while a DCS aligns; own entries numbered only after the
+//! first alignment; the signer for key rollover; authentication failures changing no state;
+//! the CSUS retransmission limit.
 
 mod dcs;
 mod receive;

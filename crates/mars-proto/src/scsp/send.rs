@@ -82,9 +82,11 @@ impl<P: ClientProtocol> ScspEngine<P> {
     }
 
     /// Encode `pkt` for DCS `i` (signed when required) and send it on the DCS's VC. Returns
-    /// the SDU sent.
-    pub(crate) fn transmit(&mut self, i: usize, pkt: &ScspPacket) -> Option<Bytes> {
-        let vc = self.dcs[i].link.up_vc()?;
+    /// whether it was sent.
+    pub(crate) fn transmit(&mut self, i: usize, pkt: &ScspPacket) -> bool {
+        let Some(vc) = self.dcs[i].link.up_vc() else {
+            return false;
+        };
         let mut out = Vec::with_capacity(LLC_SNAP_LEN + pkt.wire_len() + 64);
         let res = match self.signer(i) {
             Err(()) => {
@@ -93,7 +95,7 @@ impl<P: ClientProtocol> ScspEngine<P> {
                     Discard::AuthCannotSign,
                     Some(format!("{} not sent", pkt.message_type())),
                 );
-                return None;
+                return false;
             }
             Ok(None) => pkt.encode_sdu(&mut out),
             Ok(Some(sa)) => pkt.encode_sdu_authenticated(sa.spi, sa.algorithm, &sa.key, &mut out),
@@ -101,17 +103,14 @@ impl<P: ClientProtocol> ScspEngine<P> {
         if let Err(e) = res {
             // Packets are built to fit; should one not encode, it is reported, not sent.
             self.discard(Some(i), Discard::TooLarge, Some(e.to_string()));
-            return None;
+            return false;
         }
         let sdu = Bytes::from(out);
         let c = &mut self.dcs[i].counters;
         c.sent.bump(pkt.message_type());
         c.octets_sent += sdu.len() as u64;
-        self.requests.push_back(VcRequest::Send {
-            vc,
-            sdu: sdu.clone(),
-        });
-        Some(sdu)
+        self.requests.push_back(VcRequest::Send { vc, sdu });
+        true
     }
 
     /// Send what collected: CSU Replies with the pending acknowledgements, then CSU Requests
