@@ -10,6 +10,7 @@
 //! - [`scsp`]: the Server Cache Synchronization Protocol (RFC 2334), generic over the
 //!   client/server protocol.
 
+pub mod dmars;
 pub mod engine;
 pub mod mars;
 pub mod scsp;
