@@ -261,3 +261,134 @@ impl Advertiser {
 pub fn redirect_entry(pro: Protocol, address: AtmAddress) -> Option<Csa> {
     csa(REDIRECT_KEY, &MarsCsa::redirect_entry(pro, address))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mars::db::Origin;
+    use mars_wire::mars::Flags;
+    use mars_wire::AtmAddr;
+
+    fn g(v: u32) -> ProtoAddr {
+        ProtoAddr::v4_u32(0xE000_0000 + v)
+    }
+
+    fn nsap(n: u8) -> AtmAddress {
+        let mut o = [0u8; 20];
+        o[0] = 0x47;
+        o[19] = n;
+        AtmAddress::new(AtmAddr::nsap(o))
+    }
+
+    fn update(kind: UpdateKind, cmi: Cmi) -> Update {
+        Update {
+            kind,
+            pro: Protocol::IPV4,
+            cmi,
+            source: nsap(1),
+            spa: ProtoAddr::NULL,
+            flags: Flags(0).with_sequence(7),
+            range: None,
+            proxy: false,
+        }
+    }
+
+    fn decoded(v: &[Csa]) -> Vec<(u32, CsaState, bool, Option<(ProtoAddr, ProtoAddr)>)> {
+        v.iter()
+            .map(|(k, p)| {
+                let c = MarsCsa::decode(p).unwrap();
+                (
+                    k.to_u32().unwrap(),
+                    c.state,
+                    c.flags.register,
+                    c.group.map(|r| (r.min, r.max)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn member_entries_follow_the_database() {
+        let mut db = ClusterDb::new(1, 100);
+        let (c, _) = db.register(nsap(1), Origin::Local).unwrap();
+        let mut a = Advertiser::default();
+        // RFC 2443 §5.3: the registration, register set, no group.
+        let out = a.on_update(&update(UpdateKind::Register, c), &db);
+        assert_eq!(decoded(&out), vec![(key(c, 0), CsaState::ClientJoin, true, None)]);
+        let reg = MarsCsa::decode(&out[0].1).unwrap();
+        assert_eq!(reg.flags.sequence, 7);
+        assert_eq!(reg.cmi, c);
+
+        db.join(c, (g(1), g(1)), true);
+        let out = a.on_update(&update(UpdateKind::Join, c), &db);
+        assert_eq!(decoded(&out), vec![(key(c, 1), CsaState::ClientJoin, false, Some((g(1), g(1))))]);
+        assert!(MarsCsa::decode(&out[0].1).unwrap().flags.layer3grp);
+
+        // §5.3: "If the originating MARS_JOIN request is a duplicate of a previously joined
+        // range ... a MARS Client Join/Register MUST NOT be sent to the SG."
+        db.join(c, (g(1), g(1)), true);
+        assert!(a.on_update(&update(UpdateKind::Join, c), &db).is_empty());
+        // §5.4: a LEAVE that "does not correspond to a previously joined range" is not sent.
+        db.leave(c, (g(9), g(9)));
+        assert!(a.on_update(&update(UpdateKind::Leave, c), &db).is_empty());
+
+        // A LEAVE supersedes exactly the entry of its group: same key, leave state.
+        db.leave(c, (g(1), g(1)));
+        let out = a.on_update(&update(UpdateKind::Leave, c), &db);
+        assert_eq!(decoded(&out), vec![(key(c, 1), CsaState::ClientLeave, false, Some((g(1), g(1))))]);
+
+        // The next piece of state reuses the dormant key.
+        db.join(c, (g(2), g(2)), false);
+        let out = a.on_update(&update(UpdateKind::Join, c), &db);
+        assert_eq!(decoded(&out), vec![(key(c, 1), CsaState::ClientJoin, false, Some((g(2), g(2))))]);
+
+        // A block; then a LEAVE cutting it: the block's entry leaves, its remains join.
+        db.join(c, (g(10), g(19)), false);
+        let out = a.on_update(&update(UpdateKind::Join, c), &db);
+        assert_eq!(decoded(&out), vec![(key(c, 2), CsaState::ClientJoin, false, Some((g(10), g(19))))]);
+        db.leave(c, (g(13), g(14)));
+        let out = decoded(&a.on_update(&update(UpdateKind::Leave, c), &db));
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[0], (key(c, 2), CsaState::ClientLeave, false, Some((g(10), g(19)))));
+        let joined: Vec<_> = out[1..].iter().map(|e| (e.1, e.3)).collect();
+        assert!(joined.contains(&(CsaState::ClientJoin, Some((g(10), g(12))))));
+        assert!(joined.contains(&(CsaState::ClientJoin, Some((g(15), g(19))))));
+
+        // §5.4: a deregistration: every piece leaves, then the registration with register
+        // set (which makes every server purge the client).
+        db.deregister(c);
+        let out = decoded(&a.on_update(&update(UpdateKind::Deregister, c), &db));
+        assert_eq!(out.len(), 4);
+        assert!(out[..3].iter().all(|e| e.1 == CsaState::ClientLeave && !e.2));
+        assert_eq!(out[3], (key(c, 0), CsaState::ClientLeave, true, None));
+        assert_eq!(a.clients(), 0);
+    }
+
+    #[test]
+    fn mcs_entries_serve_and_unserve() {
+        let mut db = ClusterDb::new(1, 100);
+        let (m, _) = db.register_mcs(nsap(9), Origin::Local).unwrap();
+        let mut a = Advertiser::default();
+        let out = decoded(&a.on_update(&update(UpdateKind::McsRegister, m), &db));
+        assert_eq!(out, vec![(key(m, 0), CsaState::McsServe, true, None)]);
+        db.serve(m, g(5));
+        let out = decoded(&a.on_update(&update(UpdateKind::Serve, m), &db));
+        assert_eq!(out, vec![(key(m, 1), CsaState::McsServe, false, Some((g(5), g(5))))]);
+        db.unserve(m, &g(5));
+        let out = decoded(&a.on_update(&update(UpdateKind::Unserve, m), &db));
+        assert_eq!(out, vec![(key(m, 1), CsaState::McsUnserve, false, Some((g(5), g(5))))]);
+        db.deregister_mcs(m);
+        let out = decoded(&a.on_update(&update(UpdateKind::McsDeregister, m), &db));
+        assert_eq!(out, vec![(key(m, 0), CsaState::McsUnserve, true, None)]);
+    }
+
+    #[test]
+    fn redirect_entry_is_key_zero_state_one() {
+        let (k, p) = redirect_entry(Protocol::IPV4, nsap(3)).unwrap();
+        assert_eq!(k.to_u32(), Some(REDIRECT_KEY));
+        let c = MarsCsa::decode(&p).unwrap();
+        assert_eq!(c.state, CsaState::ServerRedirect);
+        assert_eq!(c.source, nsap(3));
+        assert_eq!((c.cmi, c.group), (0, None));
+    }
+}

@@ -59,6 +59,21 @@ impl DistributedConfig {
     }
 }
 
+/// A configuration the distributed server cannot run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DistributedConfigError {
+    /// RFC 2443 §2: "each server MUST update it's MARS Server Redirect Entry state at least
+    /// every 2 minutes".
+    #[error("redirect_interval {0:?} is longer than the 2 minutes RFC 2443 §2 allows")]
+    RedirectInterval(Duration),
+    /// The redirect interval must be positive.
+    #[error("redirect_interval must be positive")]
+    ZeroInterval,
+    /// The SCSP part is invalid.
+    #[error(transparent)]
+    Scsp(#[from] ConfigError),
+}
+
 /// What the distributed server reports (besides its two engines' own events).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -173,7 +188,13 @@ fn id_u32(id: &ScspId) -> u32 {
 impl DistributedServer {
     /// A server starting at `now`. SCSP starts at once; clients are served once aligned with
     /// the peers (or after `startup_hold`).
-    pub fn new(cfg: DistributedConfig, now: Instant) -> Result<Self, ConfigError> {
+    pub fn new(cfg: DistributedConfig, now: Instant) -> Result<Self, DistributedConfigError> {
+        if cfg.redirect_interval > Duration::from_secs(120) {
+            return Err(DistributedConfigError::RedirectInterval(cfg.redirect_interval));
+        }
+        if cfg.redirect_interval.is_zero() {
+            return Err(DistributedConfigError::ZeroInterval);
+        }
         let mut scfg = cfg.scsp.clone();
         scfg.vc_id_base = SCSP_VC_BASE;
         scfg.address = cfg.server.address;

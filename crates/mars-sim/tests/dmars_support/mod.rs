@@ -369,3 +369,35 @@ impl Lis {
             .collect()
     }
 }
+
+impl Lis {
+    pub fn serve(&mut self, m: usize, g: ProtoAddr) {
+        let now = self.now();
+        let ep = self.mcss[m];
+        self.sim.engine_mut::<Mcs>(ep).expect("mcs").serve(now, g).expect("serve");
+        self.sim.poke(ep);
+    }
+
+    pub fn unserve(&mut self, m: usize, g: ProtoAddr) {
+        let now = self.now();
+        let ep = self.mcss[m];
+        self.sim.engine_mut::<Mcs>(ep).expect("mcs").unserve(now, g).expect("unserve");
+        self.sim.poke(ep);
+    }
+
+    /// Server `i`'s server map for `g` (the MCSs a cluster member's MARS_REQUEST gets).
+    pub fn server_map(&self, i: usize, g: ProtoAddr) -> Vec<AtmAddress> {
+        self.server(i).server().clusters()[0].db.server_map(&g)
+    }
+
+    /// How many times client `i` received each (sender, seq) in `g`: exactly-once checks.
+    pub fn copies(&self, i: usize, g: ProtoAddr) -> BTreeMap<(u32, u32), usize> {
+        let mut m = BTreeMap::new();
+        for s in self.seen.get(&i).into_iter().flatten() {
+            if s.0 == g {
+                *m.entry((s.1, s.2)).or_default() += 1;
+            }
+        }
+        m
+    }
+}
