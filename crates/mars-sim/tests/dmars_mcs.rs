@@ -31,7 +31,11 @@ fn serve_migrate_forward_and_unserve_across_servers() {
         lis.send(0, g, 1);
         lis.run(Duration::from_secs(1));
         for &i in &members {
-            assert_eq!(lis.seen_from(i, g, 0), vec![1], "seed {seed}: mesh delivery to {i}");
+            assert_eq!(
+                lis.seen_from(i, g, 0),
+                vec![1],
+                "seed {seed}: mesh delivery to {i}"
+            );
         }
         // The MCS starts serving g: every server learns the server map (RFC 2443 §5.2) and
         // issues MARS_MIGRATE on its own ClusterControlVC.
@@ -39,7 +43,11 @@ fn serve_migrate_forward_and_unserve_across_servers() {
         lis.run(Duration::from_secs(2));
         let mcs_addr = test_address(dmars_support::MCS_BASE);
         for s in 0..3 {
-            assert_eq!(lis.server_map(s, g), vec![mcs_addr], "seed {seed}: server {s}'s server map");
+            assert_eq!(
+                lis.server_map(s, g),
+                vec![mcs_addr],
+                "seed {seed}: server {s}'s server map"
+            );
             assert!(
                 lis.server(s).server().stats().mars_stat_tx_migrate_msgs >= 1,
                 "seed {seed}: server {s} sent MARS_MIGRATE"
@@ -56,10 +64,20 @@ fn serve_migrate_forward_and_unserve_across_servers() {
             for (&(from, seq), &n) in &lis.copies(i, g) {
                 assert_eq!(n, 1, "seed {seed}: member {i} got ({from},{seq}) {n} times");
             }
-            assert!(lis.seen_from(i, g, 0).ends_with(&[2, 3, 4, 5, 6]), "seed {seed}: member {i}: {:?}", lis.seen_from(i, g, 0));
+            assert!(
+                lis.seen_from(i, g, 0).ends_with(&[2, 3, 4, 5, 6]),
+                "seed {seed}: member {i}: {:?}",
+                lis.seen_from(i, g, 0)
+            );
         }
-        assert!(lis.seen_from(4, g, 4).is_empty(), "seed {seed}: the MCS reflected a member's own datagram");
-        assert!(lis.mcs(0).stats().other.forwarded >= 1, "seed {seed}: the MCS forwarded");
+        assert!(
+            lis.seen_from(4, g, 4).is_empty(),
+            "seed {seed}: the MCS reflected a member's own datagram"
+        );
+        assert!(
+            lis.mcs(0).stats().other.forwarded >= 1,
+            "seed {seed}: the MCS forwarded"
+        );
         // The MCS stops serving: every server drops the server map and sends MARS_LEAVE on
         // its ClusterControlVC (RFC 2443 §5.5); senders fall back to the mesh.
         lis.unserve(0, g);
@@ -74,7 +92,10 @@ fn serve_migrate_forward_and_unserve_across_servers() {
         lis.run(Duration::from_secs(2));
         for &i in &members {
             let got = lis.seen_from(i, g, 0);
-            assert!(got.ends_with(&[10, 11, 12]) || got.ends_with(&[11, 12]), "seed {seed}: member {i} after unserve: {got:?}");
+            assert!(
+                got.ends_with(&[10, 11, 12]) || got.ends_with(&[11, 12]),
+                "seed {seed}: member {i} after unserve: {got:?}"
+            );
         }
     }
 }
@@ -102,8 +123,13 @@ fn block_join_is_hole_punched_at_every_server() {
     lis.run(Duration::from_secs(3));
     for s in 0..3 {
         let db = &lis.server(s).server().clusters()[0].db;
-        let router = db.member_by_addr(&test_address(3)).expect("router known everywhere");
-        assert!(db.is_member(router, &served) && db.is_member(router, &mesh), "server {s}");
+        let router = db
+            .member_by_addr(&test_address(3))
+            .expect("router known everywhere");
+        assert!(
+            db.is_member(router, &served) && db.is_member(router, &mesh),
+            "server {s}"
+        );
     }
     for seq in 1..=3 {
         lis.send(0, served, seq);

@@ -26,7 +26,8 @@ mod node;
 pub mod protocol;
 
 pub use node::{
-    DistributedConfig, DistributedConfigError, DistributedServer, DmarsEvent, DmarsSnapshot, PeerRow,
+    DistributedConfig, DistributedConfigError, DistributedServer, DmarsEvent, DmarsSnapshot,
+    PeerRow,
 };
 pub use protocol::MarsScsp;
 

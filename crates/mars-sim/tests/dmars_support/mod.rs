@@ -374,14 +374,22 @@ impl Lis {
     pub fn serve(&mut self, m: usize, g: ProtoAddr) {
         let now = self.now();
         let ep = self.mcss[m];
-        self.sim.engine_mut::<Mcs>(ep).expect("mcs").serve(now, g).expect("serve");
+        self.sim
+            .engine_mut::<Mcs>(ep)
+            .expect("mcs")
+            .serve(now, g)
+            .expect("serve");
         self.sim.poke(ep);
     }
 
     pub fn unserve(&mut self, m: usize, g: ProtoAddr) {
         let now = self.now();
         let ep = self.mcss[m];
-        self.sim.engine_mut::<Mcs>(ep).expect("mcs").unserve(now, g).expect("unserve");
+        self.sim
+            .engine_mut::<Mcs>(ep)
+            .expect("mcs")
+            .unserve(now, g)
+            .expect("unserve");
         self.sim.poke(ep);
     }
 
