@@ -77,8 +77,8 @@ impl Default for LisSpec {
     }
 }
 
-pub const SERVER_BASE: u64 = 1000;
-pub const MCS_BASE: u64 = 2000;
+pub const SERVER_BASE: u64 = 1_000_000;
+pub const MCS_BASE: u64 = 2_000_000;
 
 /// One datagram as a receiver saw it: (group, sender index, sequence number, when).
 pub type Seen = (ProtoAddr, u32, u32, Instant);
