@@ -379,3 +379,91 @@ fn redirect_entries_are_refreshed_every_interval() {
     cfg.redirect_interval = Duration::from_secs(121);
     assert!(DistributedServer::new(cfg, Instant::ZERO).is_err());
 }
+
+/// RFC 2443 §3: "All other State values should cause the CSA to be discarded." A peer floods a
+/// record with State 9 beside a valid registration: the registration is applied, the unknown
+/// record changes no database and is not an abnormal event (it is stored and flooded like any
+/// record; SCSP does not interpret parts).
+#[test]
+fn unknown_states_are_discarded_by_every_server() {
+    let spec = LisSpec {
+        servers: 2,
+        clients: 0,
+        ..LisSpec::default()
+    };
+    let mars: Vec<_> = (0..2).map(|i| test_address(SERVER_BASE + i)).collect();
+    let other = test_address(SERVER_BASE + 60);
+    let mut lis = Lis::new(LisSpec {
+        servers: 0,
+        clients: 0,
+        ..LisSpec::default()
+    });
+    let now = Instant::ZERO;
+    for i in 0..2 {
+        let mut cfg = server_config(&spec, i, &mars);
+        if i == 0 {
+            cfg.scsp.dcs.push(DcsConfig::new(other));
+        }
+        lis.servers.push(
+            lis.sim
+                .add_engine(mars[i], DistributedServer::new(cfg, now).unwrap()),
+        );
+    }
+    lis.mars = mars.clone();
+    let mut scfg = ScspConfig::new(ScspId::from_u32(77), other);
+    scfg.dcs.push(DcsConfig::new(mars[0]));
+    scfg.origination_hold = Some(Duration::ZERO);
+    let peer = lis.sim.add_engine(
+        other,
+        ScspEngine::new(scfg, MarsScsp { server_group_id: 1 }, now).unwrap(),
+    );
+    lis.run(Duration::from_secs(3));
+    let reg = MarsCsa {
+        pro: Protocol::IPV4,
+        unused: 0,
+        state: CsaState::ClientJoin,
+        flags: CsaFlags {
+            layer3grp: false,
+            register: true,
+            sequence: 0,
+        },
+        cmi: 5000,
+        spa: ProtoAddr::NULL,
+        source: test_address(55),
+        group: None,
+    };
+    let mut odd = reg.to_vec().unwrap();
+    odd[11] = 9; // State 9
+    let now = lis.now();
+    lis.sim
+        .with_engine::<ScspEngine<MarsScsp>, _>(peer, |e, _| {
+            let _ = e.originate_many(
+                now,
+                vec![
+                    (
+                        CacheKey::from_u32(5000 << 16),
+                        bytes::Bytes::from(reg.to_vec().unwrap()),
+                    ),
+                    (CacheKey::from_u32(5000 << 16 | 1), bytes::Bytes::from(odd)),
+                ],
+            );
+        });
+    lis.run(Duration::from_secs(2));
+    for s in 0..2 {
+        let sv = lis.server(s);
+        assert!(
+            sv.server().clusters()[0].db.member(5000).is_some(),
+            "server {s} applied the registration"
+        );
+        assert!(
+            sv.scsp()
+                .entry(&CacheKey::from_u32(5000 << 16 | 1), &ScspId::from_u32(77))
+                .is_some(),
+            "server {s} stores the record"
+        );
+        assert!(
+            sv.scsp().counters().abnormal.is_empty(),
+            "server {s}: not an abnormal event"
+        );
+    }
+}

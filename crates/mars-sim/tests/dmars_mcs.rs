@@ -15,7 +15,7 @@ fn serve_migrate_forward_and_unserve_across_servers() {
         let mut lis = Lis::new(LisSpec {
             seed,
             servers: 3,
-            clients: 6,
+            clients: 9,
             // One MCS, registered with server 0, serving nothing yet.
             mcs_groups: vec![vec![]],
             ..LisSpec::default()
@@ -78,12 +78,43 @@ fn serve_migrate_forward_and_unserve_across_servers() {
             lis.mcs(0).stats().other.forwarded >= 1,
             "seed {seed}: the MCS forwarded"
         );
-        // The MCS stops serving: every server drops the server map and sends MARS_LEAVE on
-        // its ClusterControlVC (RFC 2443 §5.5); senders fall back to the mesh.
+        // A member joins at server 2 now. RFC 2443 §5.3: "Only the MARS Servers which contain
+        // the registered MCS Clients for the target group ranges should propagate this
+        // information to their SCVCs": server 0 sends MARS_SJOIN, servers 1 and 2 do not.
+        lis.join(8, g);
+        lis.run(Duration::from_secs(2));
+        assert_eq!(
+            lis.server(0).server().stats().mars_stat_tx_sjoin_msgs,
+            1,
+            "seed {seed}"
+        );
+        for s in 1..3 {
+            assert_eq!(
+                lis.server(s).server().stats().mars_stat_tx_sjoin_msgs,
+                0,
+                "seed {seed}: server {s}"
+            );
+        }
+        lis.send(0, g, 7);
+        lis.run(Duration::from_secs(1));
+        assert_eq!(
+            lis.seen_from(8, g, 0),
+            vec![7],
+            "seed {seed}: the late member gets data through the MCS"
+        );
+        // The MCS stops serving: every server drops the server map and "MUST send out a
+        // MARS_LEAVE message on it's CCVC" (RFC 2443 §5.5); senders fall back to the mesh.
+        let leaves: Vec<u64> = (0..3)
+            .map(|s| lis.server(s).server().stats().mars_stat_tx_leave_msgs)
+            .collect();
         lis.unserve(0, g);
         lis.run(Duration::from_secs(3));
         for s in 0..3 {
             assert!(lis.server_map(s, g).is_empty(), "seed {seed}: server {s}");
+            assert!(
+                lis.server(s).server().stats().mars_stat_tx_leave_msgs > leaves[s],
+                "seed {seed}: server {s} sent MARS_LEAVE"
+            );
         }
         for seq in 10..=12 {
             lis.send(0, g, seq);
@@ -97,6 +128,54 @@ fn serve_migrate_forward_and_unserve_across_servers() {
                 "seed {seed}: member {i} after unserve: {got:?}"
             );
         }
+    }
+}
+
+/// RFC 2443 §5.5: "If a registered MCS Client is unexpectedly removed from the SCVC the MARS
+/// Server owning the SCVC MUST act as a proxy and send a MCS Unserve/Deregister request to the
+/// SG": when the MCS dies, every server forgets it and its groups revert to the mesh.
+#[test]
+fn a_crashed_mcs_is_proxy_deregistered_everywhere() {
+    let g = group(5);
+    let mut lis = Lis::new(LisSpec {
+        servers: 3,
+        clients: 6,
+        mcs_groups: vec![vec![g]],
+        ..LisSpec::default()
+    });
+    lis.run(Duration::from_secs(6));
+    for i in [1, 2, 4] {
+        lis.join(i, g);
+    }
+    lis.run(Duration::from_secs(2));
+    for s in 0..3 {
+        assert_eq!(lis.server_map(s, g).len(), 1, "server {s}");
+    }
+    lis.sim.crash(lis.mcss[0]);
+    lis.run(Duration::from_secs(4));
+    for s in 0..3 {
+        assert!(
+            lis.server_map(s, g).is_empty(),
+            "server {s} still lists the dead MCS"
+        );
+        assert!(
+            lis.server(s).server().clusters()[0]
+                .db
+                .mcss()
+                .next()
+                .is_none(),
+            "server {s}"
+        );
+    }
+    // Data flows again, over the mesh.
+    for seq in 1..=3 {
+        lis.send(0, g, seq);
+        lis.run(Duration::from_millis(300));
+    }
+    lis.run(Duration::from_secs(2));
+    for i in [1, 2, 4] {
+        let got = lis.seen_from(i, g, 0);
+        assert!(got.ends_with(&[3]), "member {i}: {got:?}");
     }
 }
 
