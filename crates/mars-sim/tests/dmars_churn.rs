@@ -40,6 +40,10 @@ fn churn(seed: u64, clients: usize, minutes: u64, every: Duration, groups: u8) -
         ..LisSpec::default()
     });
     lis.run(Duration::from_secs(10));
+    let deadline = lis.now() + Duration::from_secs(300);
+    while !lis.all_registered() && lis.now() < deadline {
+        lis.run(Duration::from_secs(1));
+    }
     assert!(lis.all_registered(), "seed {seed}: registered");
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut joined = vec![Vec::<u8>::new(); clients];
