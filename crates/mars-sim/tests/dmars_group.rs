@@ -135,7 +135,7 @@ fn a_dead_servers_clients_fail_over_and_nothing_is_lost_or_stale() {
             let st = lis.client_ref(i).state();
             assert_ne!(st.mars, lis.mars[0], "seed {seed}: client {i} moved");
             let home = lis.mars.iter().position(|a| *a == st.mars).unwrap();
-            let (lo, hi) = dmars_support::cmi_range(home);
+            let (lo, hi) = dmars_support::cmi_range(home, 3);
             assert!(
                 (lo..=hi).contains(&st.cmi),
                 "seed {seed}: client {i}'s CMI {} from its new server's range",

@@ -104,16 +104,18 @@ fn parse(packet: &[u8]) -> Option<(ProtoAddr, u32, u32)> {
     Some((g, from, seq))
 }
 
-/// The CMI range of server `i`: disjoint per server (RFC 2443 §2).
-pub fn cmi_range(i: usize) -> (u16, u16) {
-    let lo = 1 + 1000 * i as u16;
-    (lo, lo + 999)
+/// The CMI range of server `i` of `n`: disjoint per server (RFC 2443 §2), the 16-bit space
+/// shared out evenly.
+pub fn cmi_range(i: usize, n: usize) -> (u16, u16) {
+    let size = (65_000 / n.max(1)) as u16;
+    let lo = 1 + size * i as u16;
+    (lo, lo + size - 1)
 }
 
 /// The configuration of server `i`.
 pub fn server_config(spec: &LisSpec, i: usize, mars: &[AtmAddress]) -> DistributedConfig {
     let mut s = ServerConfig::new(mars[i]);
-    s.cmi_range = cmi_range(i);
+    s.cmi_range = cmi_range(i, spec.servers);
     s.redirect_interval = spec.redirect_interval * 3;
     let mut scsp = ScspConfig::new(ScspId::from_u32(i as u32 + 1), mars[i]);
     scsp.rng_seed = spec.seed ^ (0xDC5 + i as u64);
