@@ -109,6 +109,8 @@ pub(crate) struct Endpoint {
     pub redirect_parts: Option<(Reassembly<AtmAddress>, RedirF)>,
     /// A MARS_GROUPLIST_REPLY being reassembled, for the block asked about.
     pub grouplist: Option<(Range, Reassembly<ProtoAddr>)>,
+    /// Times the outstanding MARS_GROUPLIST_REQUEST was re-issued after a timeout.
+    pub grouplist_retries: u32,
 }
 
 impl Endpoint {
@@ -134,6 +136,7 @@ impl Endpoint {
             incoming: HashMap::new(),
             redirect_parts: None,
             grouplist: None,
+            grouplist_retries: 0,
             cfg,
         };
         e.start_registration(super::report::RegistrationCause::Initial);

@@ -184,6 +184,7 @@ impl MarsClient {
         if !self.ep.session.registered() {
             return Err(ClientError::NotRegistered);
         }
+        self.ep.grouplist_retries = 0;
         self.ep.grouplist_request((min, max));
         Ok(())
     }

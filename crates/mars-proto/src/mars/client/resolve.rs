@@ -255,13 +255,19 @@ impl Endpoint {
         }
     }
 
+    /// No (complete) answer in time: discard what arrived and re-issue the request (§5.3:
+    /// "the whole thing MUST be discarded and the MARS_GROUPLIST_REQUEST re-issued"), up to
+    /// the MARS_REQUEST retransmission limit, like a MARS_REQUEST (§5.1.1).
     pub(crate) fn on_grouplist_timeout(&mut self) {
         if let Some((r, _)) = self.grouplist.take() {
             self.discard(
                 None,
                 Discard::Reassembly(super::report::ReassemblyError::Timeout),
             );
-            let _ = r;
+            if self.grouplist_retries < self.cfg.timers.request_limit {
+                self.grouplist_retries += 1;
+                self.grouplist_request(r);
+            }
         }
     }
 }
