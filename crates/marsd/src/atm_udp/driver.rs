@@ -352,6 +352,14 @@ impl RawEndpoint {
         self.shared.poll_event()
     }
 
+    /// How many events are waiting to be read.
+    pub fn pending_events(&self) -> usize {
+        if self.shared.killed() {
+            return 0;
+        }
+        self.shared.lock().pending_events()
+    }
+
     /// The endpoint's counters.
     pub fn counters(&self) -> Counters {
         self.shared.counters()
