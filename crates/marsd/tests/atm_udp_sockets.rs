@@ -190,20 +190,19 @@ async fn ipv6_by_static_map() {
     let b_atm: AtmAddress = "47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00"
         .parse()
         .unwrap();
-    // Bind first to learn the ports, then build the map both endpoints share.
-    let sa = std::net::UdpSocket::bind("[::1]:0").unwrap();
-    let sb = std::net::UdpSocket::bind("[::1]:0").unwrap();
-    let (pa, pb) = (sa.local_addr().unwrap(), sb.local_addr().unwrap());
-    drop((sa, sb));
-    let underlay = Arc::new(Underlay::from_entries([(a_atm, pa), (b_atm, pb)]));
-    let mk = |at, atm| EndpointSpec {
-        bind: at,
+    // Bind on ports the kernel picks, then map both addresses in the underlay they share
+    // (binding, closing and binding again would leave the port free to anyone meanwhile).
+    let underlay = Arc::new(Underlay::new());
+    let mk = |atm| EndpointSpec {
+        bind: "[::1]:0".parse().unwrap(),
         atm: Some(atm),
         config: EndpointConfig::fast(),
         underlay: underlay.clone(),
     };
-    let mut a = RawEndpoint::bind(mk(pa, a_atm)).await.unwrap();
-    let mut b = RawEndpoint::bind(mk(pb, b_atm)).await.unwrap();
+    let mut a = RawEndpoint::bind(mk(a_atm)).await.unwrap();
+    let mut b = RawEndpoint::bind(mk(b_atm)).await.unwrap();
+    underlay.insert(a_atm, a.local_addr());
+    underlay.insert(b_atm, b.local_addr());
     let vc = VcId::local(1);
     let inc = call(&mut a, &mut b, vc).await;
     a.request(VcRequest::Send {

@@ -5,18 +5,21 @@
 //! - [`EngineEndpoint::spawn`] runs one [`AtmUser`] engine inside the task, with the loop of
 //!   [`mars_proto::engine`]: deliver `VcEvent`s, honour `poll_timeout`, drain `poll_request`.
 //! - [`RawEndpoint::bind`] exposes the `VcRequest`/`VcEvent` streams themselves (tests, the
-//!   contract suite); [`BlockingEndpoint`] wraps it for callers without async.
+//!   contract suite); [`BlockingEndpoint`] wraps it for callers without async. The caller's
+//!   requests are carried out on its own thread, under the endpoint's lock, at the point of
+//!   the event stream it has read to, so that they mean what they would in engine mode.
 
 use std::io;
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use mars_proto::{AtmUser, Instant, VcEvent, VcRequest};
 use mars_wire::AtmAddress;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Notify};
 use tokio::task::JoinHandle;
 
 use super::batch::{self, Sent};
@@ -24,8 +27,6 @@ use super::{Counters, Endpoint, EndpointConfig, Underlay};
 
 /// Datagrams read from the socket before the loop turns to its other inputs.
 const RECV_BURST: usize = 256;
-/// Requests taken from the channel before the loop turns to its other inputs.
-const COMMAND_BURST: usize = 256;
 /// Socket buffer size asked of the kernel (a 1,000-leaf fan-out must not overflow it).
 const SOCKET_BUFFER: usize = 4 << 20;
 
@@ -76,23 +77,111 @@ async fn open(spec: &EndpointSpec) -> io::Result<(UdpSocket, Endpoint)> {
     Ok((sock, ep))
 }
 
+/// What the driver task shares with the handles of its endpoint.
+#[derive(Debug)]
+struct Shared {
+    /// The endpoint. A raw user's requests and event reads lock it from the user's own
+    /// thread, so that each request is carried out exactly where it stands in the stream of
+    /// events the user has read (see [`Endpoint::handle_request`]).
+    ep: Mutex<Endpoint>,
+    /// Time zero of the endpoint's clock.
+    epoch: tokio::time::Instant,
+    /// A request was carried out: datagrams may wait, timers may have moved.
+    to_driver: Notify,
+    /// Events are waiting for the raw user.
+    to_user: Notify,
+    /// The endpoint was killed: it takes no more requests and tells nothing more.
+    killed: AtomicBool,
+}
+
+impl Shared {
+    fn new(ep: Endpoint) -> Arc<Self> {
+        Arc::new(Shared {
+            ep: Mutex::new(ep),
+            epoch: tokio::time::Instant::now(),
+            to_driver: Notify::new(),
+            to_user: Notify::new(),
+            killed: AtomicBool::new(false),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Endpoint> {
+        self.ep.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The endpoint's clock. Read it with the lock held, so that the endpoint sees time
+    /// move forward whichever thread calls it.
+    fn now(&self) -> Instant {
+        Instant::from_nanos(self.epoch.elapsed().as_nanos() as u64)
+    }
+
+    fn killed(&self) -> bool {
+        self.killed.load(Ordering::Acquire)
+    }
+
+    /// Carry out a raw user's request now, on the caller's thread, and wake the driver to
+    /// send what it produced.
+    fn request(&self, r: VcRequest) {
+        if self.killed() {
+            return;
+        }
+        {
+            let mut ep = self.lock();
+            let now = self.now();
+            ep.handle_request(now, r);
+        }
+        self.to_driver.notify_one();
+    }
+
+    fn poll_event(&self) -> Option<VcEvent> {
+        if self.killed() {
+            return None;
+        }
+        self.lock().poll_event()
+    }
+
+    /// The next event, waiting until `deadline`.
+    async fn next_event(&self, deadline: tokio::time::Instant) -> Option<VcEvent> {
+        loop {
+            if let Some(ev) = self.poll_event() {
+                return Some(ev);
+            }
+            if self.killed() {
+                return None;
+            }
+            // A wake-up given while nobody waits is kept for the next wait: none is lost.
+            if tokio::time::timeout_at(deadline, self.to_user.notified())
+                .await
+                .is_err()
+            {
+                return self.poll_event();
+            }
+        }
+    }
+
+    fn counters(&self) -> Counters {
+        self.lock().counters().clone()
+    }
+}
+
 /// The user attached to an endpoint inside the driver loop.
 trait Attached {
-    fn deliver(&mut self, now: Instant, ev: VcEvent);
-    fn next_request(&mut self) -> Option<VcRequest>;
+    /// Hand over what the endpoint has told, and carry out what the user asks, until both
+    /// sides are quiet.
+    fn exchange(&mut self, now: Instant, ep: &mut Endpoint, shared: &Shared);
     fn deadline(&self) -> Option<Instant>;
     fn on_timeout(&mut self, now: Instant);
 }
 
-/// Raw mode: events go to a channel; requests arrive as commands.
-struct RawUser(mpsc::UnboundedSender<VcEvent>);
+/// Raw mode: events wait in the endpoint until the user takes them; the user's requests are
+/// carried out by [`Shared::request`].
+struct RawUser;
 
 impl Attached for RawUser {
-    fn deliver(&mut self, _: Instant, ev: VcEvent) {
-        let _ = self.0.send(ev);
-    }
-    fn next_request(&mut self) -> Option<VcRequest> {
-        None
+    fn exchange(&mut self, _: Instant, ep: &mut Endpoint, shared: &Shared) {
+        if ep.pending_events() > 0 {
+            shared.to_user.notify_one();
+        }
     }
     fn deadline(&self) -> Option<Instant> {
         None
@@ -100,15 +189,25 @@ impl Attached for RawUser {
     fn on_timeout(&mut self, _: Instant) {}
 }
 
-/// Engine mode.
+/// Engine mode: the loop of [`mars_proto::engine`], all in the driver task.
 struct EngineUser<E>(E);
 
 impl<E: AtmUser> Attached for EngineUser<E> {
-    fn deliver(&mut self, now: Instant, ev: VcEvent) {
-        self.0.handle_vc_event(now, ev);
-    }
-    fn next_request(&mut self) -> Option<VcRequest> {
-        self.0.poll_request()
+    fn exchange(&mut self, now: Instant, ep: &mut Endpoint, _: &Shared) {
+        loop {
+            let mut busy = false;
+            while let Some(ev) = ep.poll_event() {
+                self.0.handle_vc_event(now, ev);
+                busy = true;
+            }
+            while let Some(r) = self.0.poll_request() {
+                ep.handle_request(now, r);
+                busy = true;
+            }
+            if !busy {
+                break;
+            }
+        }
     }
     fn deadline(&self) -> Option<Instant> {
         self.0.poll_timeout()
@@ -118,146 +217,100 @@ impl<E: AtmUser> Attached for EngineUser<E> {
     }
 }
 
-enum Command {
-    Request(VcRequest),
-    Stop,
-}
-
 /// The driver loop. Returns the user when told to stop (or when every handle is dropped).
 async fn run<A: Attached>(
     sock: UdpSocket,
-    mut ep: Endpoint,
+    shared: Arc<Shared>,
     mut user: A,
-    mut commands: mpsc::UnboundedReceiver<Command>,
-    shared: Arc<Mutex<Counters>>,
+    mut stop: mpsc::UnboundedReceiver<()>,
 ) -> A {
-    let epoch = tokio::time::Instant::now();
-    let clock = move || Instant::from_nanos(epoch.elapsed().as_nanos() as u64);
+    let epoch = shared.epoch;
     let to_tokio = move |t: Instant| epoch + t.since_epoch();
     let mut buf = vec![0u8; 65_536];
     let mut out = Vec::new();
-    let mut pending: Option<Command> = None;
     // "No deadline" is a deadline far away.
     let idle = epoch + Duration::from_secs(86_400 * 365);
     let sleep = tokio::time::sleep_until(idle);
     tokio::pin!(sleep);
     loop {
-        // 1. Inputs first, without blocking: both queues, so that a steady stream of requests
-        //    cannot starve the socket (and its keepalives) or the reverse; and before timers,
-        //    so that a peer is never declared dead while its datagrams wait unread.
-        if let Some(cmd) = pending.take() {
-            if !handle_command(&mut ep, cmd, clock()) {
-                return user;
-            }
+        match stop.try_recv() {
+            Err(mpsc::error::TryRecvError::Empty) => {}
+            Ok(()) | Err(mpsc::error::TryRecvError::Disconnected) => return user,
         }
-        for _ in 0..COMMAND_BURST {
-            match commands.try_recv() {
-                Ok(cmd) => {
-                    if !handle_command(&mut ep, cmd, clock()) {
-                        return user;
+        let deadline = {
+            let mut ep = shared.lock();
+            // 1. The socket, without blocking, before timers, so that a peer is never
+            //    declared dead while its datagrams wait unread.
+            for _ in 0..RECV_BURST {
+                match batch::recv_now(&sock, &mut buf) {
+                    Ok((n, from)) => ep.handle_datagram(shared.now(), from, &buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        // Bring tokio's readiness in line (else `readable()` below would fire
+                        // at once forever): retry through it, which clears it on WouldBlock.
+                        match sock.try_io(Interest::READABLE, || batch::recv_now(&sock, &mut buf)) {
+                            Ok((n, from)) => ep.handle_datagram(shared.now(), from, &buf[..n]),
+                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                            Err(_) => ep.note_recv_error(),
+                        }
+                    }
+                    // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
+                    Err(e) => {
+                        tracing::debug!(error = %e, "receive error");
+                        ep.note_recv_error();
                     }
                 }
-                Err(mpsc::error::TryRecvError::Empty) => break,
-                Err(mpsc::error::TryRecvError::Disconnected) => return user,
             }
-        }
-        for _ in 0..RECV_BURST {
-            match batch::recv_now(&sock, &mut buf) {
-                Ok((n, from)) => ep.handle_datagram(clock(), from, &buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    // Bring tokio's readiness in line (else `readable()` below would fire
-                    // at once forever): retry through it, which clears it on WouldBlock.
-                    match sock.try_io(Interest::READABLE, || batch::recv_now(&sock, &mut buf)) {
-                        Ok((n, from)) => ep.handle_datagram(clock(), from, &buf[..n]),
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                        Err(_) => ep.note_recv_error(),
-                    }
-                }
-                // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
-                Err(e) => {
-                    tracing::debug!(error = %e, "receive error");
-                    ep.note_recv_error();
-                }
+            // 2. Timers.
+            let now = shared.now();
+            if ep.poll_timeout().is_some_and(|t| t <= now) {
+                ep.handle_timeout(now);
             }
-        }
-        // 2. Timers.
-        let now = clock();
-        if ep.poll_timeout().is_some_and(|t| t <= now) {
-            ep.handle_timeout(now);
-        }
-        if user.deadline().is_some_and(|t| t <= now) {
-            user.on_timeout(now);
-        }
-        // 3. Deliver events and carry out requests until both sides are quiet.
-        loop {
-            let mut busy = false;
-            while let Some(ev) = ep.poll_event() {
-                user.deliver(now, ev);
-                busy = true;
+            if user.deadline().is_some_and(|t| t <= now) {
+                user.on_timeout(now);
             }
-            while let Some(r) = user.next_request() {
-                ep.handle_request(now, r);
-                busy = true;
-            }
-            if !busy {
-                break;
-            }
-        }
-        // 4. Output, in batches.
-        if ep.has_transmits() {
+            // 3. Events and requests.
+            user.exchange(now, &mut ep, &shared);
             out.extend(ep.drain_transmits());
+            [ep.poll_timeout(), user.deadline()]
+                .into_iter()
+                .flatten()
+                .min()
+        };
+        // 4. Output, in batches, without the lock.
+        if !out.is_empty() {
             let Sent { failed, .. } = batch::send_all(&sock, &out).await;
             out.clear();
             if failed > 0 {
                 tracing::debug!(failed, "the socket refused datagrams");
-                ep.note_send_errors(failed);
+                shared.lock().note_send_errors(failed);
             }
         }
-        *shared.lock().unwrap_or_else(PoisonError::into_inner) = ep.counters().clone();
 
         // 5. Wait for the next input or deadline. One timer, re-armed only when the deadline
         //    moves (a timer-wheel entry per turn costs more than the rest of a turn under load).
-        let deadline = [ep.poll_timeout(), user.deadline()]
-            .into_iter()
-            .flatten()
-            .min();
         let wake_at = deadline.map_or(idle, to_tokio);
         if sleep.deadline() != wake_at {
             sleep.as_mut().reset(wake_at);
         }
         tokio::select! {
-            _ = commands_ready(&mut commands, &mut pending) => {}
+            _ = stop.recv() => return user,
+            _ = shared.to_driver.notified() => {}
             _ = sock.readable() => {}
             _ = &mut sleep => {}
         }
     }
 }
 
-/// Resolves when a command is waiting (stored in `pending`), or the channel closed.
-async fn commands_ready(
-    commands: &mut mpsc::UnboundedReceiver<Command>,
-    pending: &mut Option<Command>,
-) {
-    *pending = Some(commands.recv().await.unwrap_or(Command::Stop));
-}
-
-/// Carry out one command; false means stop.
-fn handle_command(ep: &mut Endpoint, cmd: Command, now: Instant) -> bool {
-    match cmd {
-        Command::Request(r) => {
-            ep.handle_request(now, r);
-            true
-        }
-        Command::Stop => false,
-    }
-}
-
 /// An endpoint in raw mode: the caller submits [`VcRequest`]s and reads [`VcEvent`]s.
+///
+/// A request is carried out at once, at the point of the event stream the caller has read
+/// to: events it has not read yet come after it, with the meaning that gives them (see
+/// [`Endpoint::handle_request`]). So raw mode means exactly what engine mode means, where
+/// the driver hands over every event before it takes requests.
 #[derive(Debug)]
 pub struct RawEndpoint {
-    commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::UnboundedReceiver<VcEvent>,
-    counters: Arc<Mutex<Counters>>,
+    shared: Arc<Shared>,
+    stop: mpsc::UnboundedSender<()>,
     local: SocketAddr,
     atm: AtmAddress,
     task: JoinHandle<()>,
@@ -268,47 +321,48 @@ impl RawEndpoint {
     pub async fn bind(spec: EndpointSpec) -> io::Result<Self> {
         let (sock, ep) = open(&spec).await?;
         let (local, atm) = (sock.local_addr()?, ep.address());
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-        let counters = Arc::new(Mutex::new(Counters::default()));
-        let shared = counters.clone();
+        let (stop, stop_rx) = mpsc::unbounded_channel();
+        let shared = Shared::new(ep);
+        let inner = shared.clone();
         let task = tokio::spawn(async move {
-            run(sock, ep, RawUser(ev_tx), cmd_rx, shared).await;
+            run(sock, inner, RawUser, stop_rx).await;
         });
         Ok(RawEndpoint {
-            commands: cmd_tx,
-            events: ev_rx,
-            counters,
+            shared,
+            stop,
             local,
             atm,
             task,
         })
     }
 
-    /// Submit a request (carried out in order; never blocks).
+    /// Carry out a request (never blocks for long: the endpoint's lock only).
     pub fn request(&self, r: VcRequest) {
-        let _ = self.commands.send(Command::Request(r));
+        self.shared.request(r);
     }
 
     /// The next event, waiting at most `within`.
     pub async fn next_event(&mut self, within: Duration) -> Option<VcEvent> {
-        tokio::time::timeout(within, self.events.recv())
-            .await
-            .ok()
-            .flatten()
+        let deadline = tokio::time::Instant::now() + within;
+        self.shared.next_event(deadline).await
     }
 
     /// The next event if one is waiting.
     pub fn try_next_event(&mut self) -> Option<VcEvent> {
-        self.events.try_recv().ok()
+        self.shared.poll_event()
     }
 
-    /// The endpoint's counters as of its last loop turn.
+    /// How many events are waiting to be read.
+    pub fn pending_events(&self) -> usize {
+        if self.shared.killed() {
+            return 0;
+        }
+        self.shared.lock().pending_events()
+    }
+
+    /// The endpoint's counters.
     pub fn counters(&self) -> Counters {
-        self.counters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.shared.counters()
     }
 
     /// The bound socket address.
@@ -322,14 +376,15 @@ impl RawEndpoint {
     }
 
     /// Stop at once, as a crash would: no RELEASE is sent, the socket closes, peers notice
-    /// only by silence.
+    /// only by silence; events not yet read are lost.
     pub fn kill(&self) {
+        self.shared.killed.store(true, Ordering::Release);
         self.task.abort();
     }
 
     /// Stop and wait for the task to end.
     pub async fn shutdown(self) {
-        let _ = self.commands.send(Command::Stop);
+        let _ = self.stop.send(());
         let _ = self.task.await;
     }
 }
@@ -337,8 +392,8 @@ impl RawEndpoint {
 /// An endpoint running one engine.
 #[derive(Debug)]
 pub struct EngineEndpoint<E> {
-    commands: mpsc::UnboundedSender<Command>,
-    counters: Arc<Mutex<Counters>>,
+    shared: Arc<Shared>,
+    stop: mpsc::UnboundedSender<()>,
     local: SocketAddr,
     atm: AtmAddress,
     task: JoinHandle<E>,
@@ -352,14 +407,14 @@ impl<E: AtmUser + Send + 'static> EngineEndpoint<E> {
         let (sock, ep) = open(&spec).await?;
         let (local, atm) = (sock.local_addr()?, ep.address());
         let engine = make(atm);
-        let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-        let counters = Arc::new(Mutex::new(Counters::default()));
-        let shared = counters.clone();
+        let (stop, stop_rx) = mpsc::unbounded_channel();
+        let shared = Shared::new(ep);
+        let inner = shared.clone();
         let task =
-            tokio::spawn(async move { run(sock, ep, EngineUser(engine), cmd_rx, shared).await.0 });
+            tokio::spawn(async move { run(sock, inner, EngineUser(engine), stop_rx).await.0 });
         Ok(EngineEndpoint {
-            commands: cmd_tx,
-            counters,
+            shared,
+            stop,
             local,
             atm,
             task,
@@ -368,16 +423,13 @@ impl<E: AtmUser + Send + 'static> EngineEndpoint<E> {
 
     /// Stop the loop and hand back the engine (for inspection).
     pub async fn stop(self) -> Result<E, tokio::task::JoinError> {
-        let _ = self.commands.send(Command::Stop);
+        let _ = self.stop.send(());
         self.task.await
     }
 
-    /// The endpoint's counters as of its last loop turn.
+    /// The endpoint's counters.
     pub fn counters(&self) -> Counters {
-        self.counters
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.shared.counters()
     }
 
     /// The bound socket address.

@@ -3,7 +3,8 @@
 //! It is fed `(now, from, datagram)`, the local engine's [`VcRequest`]s and timeouts, and
 //! produces [`Transmit`]s and [`VcEvent`]s; [`Endpoint::poll_timeout`] says when to call
 //! [`Endpoint::handle_timeout`] next. It reads no clock and owns no socket, so tests drive it
-//! with virtual time. Datagram handling is in `inbound.rs`.
+//! with virtual time. Datagram handling is in `inbound.rs`; the events told and how far the
+//! user has read them (which decides what a request means) in `outbox.rs`.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
@@ -18,6 +19,7 @@ use mars_wire::AtmAddress;
 use super::config::EndpointConfig;
 use super::counters::Counters;
 use super::fsm::{CallState, Input, Msg, Next, Notify, PartyState, Step};
+use super::outbox::Outbox;
 use super::peers::{Peers, TombKind, Tombstones};
 use super::transmit::Transmit;
 use super::underlay::Underlay;
@@ -87,6 +89,9 @@ pub(super) struct Leg {
     /// Transmissions of the current request.
     pub tries: u32,
     pub retx_at: Option<Instant>,
+    /// The number of the `Connected` / `PartyAdded` event told for this leg (legs this side
+    /// originated): the user may send on it once it has seen that event.
+    pub up_event: Option<u64>,
 }
 
 /// A VC as the engine names it.
@@ -115,7 +120,7 @@ pub struct Endpoint {
     pub(super) tombs: Tombstones,
     retx: BinaryHeap<Reverse<(Instant, LegKey)>>,
     next_tick: Option<Instant>,
-    pub(super) events: VecDeque<VcEvent>,
+    pub(super) events: Outbox,
     pub(super) transmits: VecDeque<Transmit>,
     pub(super) counters: Counters,
 }
@@ -144,7 +149,7 @@ impl Endpoint {
             tombs,
             retx: BinaryHeap::new(),
             next_tick: None,
-            events: VecDeque::new(),
+            events: Outbox::default(),
             transmits: VecDeque::new(),
             counters: Counters::default(),
         }
@@ -191,9 +196,15 @@ impl Endpoint {
         self.tombs.len()
     }
 
-    /// The next event for the engine.
+    /// The next event for the engine. Events not yet taken are, to the engine, still in the
+    /// future: see [`Endpoint::handle_request`].
     pub fn poll_event(&mut self) -> Option<VcEvent> {
-        self.events.pop_front()
+        self.events.take()
+    }
+
+    /// Events waiting to be taken with [`Endpoint::poll_event`].
+    pub fn pending_events(&self) -> usize {
+        self.events.len()
     }
 
     /// The next datagram to send.
@@ -255,15 +266,45 @@ impl Endpoint {
 
     /// Carry out one request of the local engine. Requests naming unknown or dead handles
     /// are ignored and counted (contract guarantee 8).
+    ///
+    /// The request is made *before* every event not yet taken with [`Endpoint::poll_event`]
+    /// (the engine cannot have acted on those), and means what it means at that point of the
+    /// event stream:
+    /// - an incoming id whose `IncomingCall` is not taken names nothing (misuse);
+    /// - a handle whose `Released` / `PartyDropped` is not taken is still alive to the engine:
+    ///   releasing, refusing or dropping it withdraws that event (guarantee 7), an id or party
+    ///   id still in use cannot be reused (misuse), and `Accept` or `Send` on it is ignored
+    ///   without being counted (the engine could not know);
+    /// - a handle the engine kills has its queued events withdrawn (guarantee 7);
+    /// - a caller may send once it has taken `Connected`; a root's SDU reaches only the
+    ///   parties whose `PartyAdded` it has taken (guarantee 5).
     pub fn handle_request(&mut self, now: Instant, req: VcRequest) {
+        if !self.events.announced(req.vc()) {
+            return self.misuse();
+        }
         match req {
-            VcRequest::Connect { vc, to } => self.connect(now, vc, to),
-            VcRequest::Accept { vc } => self.answer_incoming(now, vc, Input::Accept, false),
+            VcRequest::Connect { vc, to } => {
+                if self.events.ending((vc, None)) {
+                    return self.misuse();
+                }
+                self.connect(now, vc, to)
+            }
+            VcRequest::Accept { vc } => {
+                if self.events.ending((vc, None)) {
+                    return;
+                }
+                self.answer_incoming(now, vc, Input::Accept, false);
+            }
             VcRequest::Refuse { vc, cause } => {
-                self.answer_incoming(now, vc, Input::Refuse(cause), true)
+                if self.events.ending((vc, None))
+                    || self.answer_incoming(now, vc, Input::Refuse(cause), true)
+                {
+                    self.events.withdraw((vc, None));
+                }
             }
             VcRequest::OpenMultipoint { vc } => {
-                if vc.is_incoming() || self.vcs.contains_key(&vc) {
+                if vc.is_incoming() || self.vcs.contains_key(&vc) || self.events.ending((vc, None))
+                {
                     return self.misuse();
                 }
                 let parties = BTreeMap::new();
@@ -283,18 +324,24 @@ impl Endpoint {
                 };
                 match key {
                     Some(key) => self.clear(now, key, cause),
-                    None => self.misuse(),
+                    None if self.events.ending((vc, Some(party))) => {}
+                    None => return self.misuse(),
                 }
+                self.events.withdraw((vc, Some(party)));
             }
-            VcRequest::Release { vc, cause } => match self.vcs.remove(&vc) {
-                Some(Vc::Call(key) | Vc::Leaf(key)) => self.clear(now, key, cause),
-                Some(Vc::Root { parties, .. }) => {
-                    for key in parties.into_values() {
-                        self.clear(now, key, cause);
+            VcRequest::Release { vc, cause } => {
+                match self.vcs.remove(&vc) {
+                    Some(Vc::Call(key) | Vc::Leaf(key)) => self.clear(now, key, cause),
+                    Some(Vc::Root { parties, .. }) => {
+                        for key in parties.into_values() {
+                            self.clear(now, key, cause);
+                        }
                     }
+                    None if self.events.ending((vc, None)) => {}
+                    None => return self.misuse(),
                 }
-                None => self.misuse(),
-            },
+                self.events.withdraw((vc, None));
+            }
             VcRequest::Send { vc, sdu } => self.send_sdu(vc, sdu),
         }
     }
@@ -309,11 +356,13 @@ impl Endpoint {
         }
         let Some(peer) = self.underlay.resolve(&to) else {
             let cause = Cause::UNALLOCATED_NUMBER;
-            return self.events.push_back(VcEvent::Released { vc, cause });
+            self.events.tell(VcEvent::Released { vc, cause });
+            return;
         };
         if self.legs.len() >= self.cfg.max_legs {
             let cause = Cause::RESOURCE_UNAVAILABLE;
-            return self.events.push_back(VcEvent::Released { vc, cause });
+            self.events.tell(VcEvent::Released { vc, cause });
+            return;
         }
         let key = LegKey::Out(self.alloc_cref());
         self.vcs.insert(vc, Vc::Call(key));
@@ -323,15 +372,18 @@ impl Endpoint {
 
     fn add_party(&mut self, now: Instant, vc: VcId, party: PartyId, to: AtmAddress) {
         match self.vcs.get(&vc) {
-            Some(Vc::Root { parties, .. }) if !parties.contains_key(&party) => {}
+            Some(Vc::Root { parties, .. })
+                if !parties.contains_key(&party) && !self.events.ending((vc, Some(party))) => {}
             _ => return self.misuse(),
         }
         let refuse = |cause| VcEvent::PartyDropped { vc, party, cause };
         let Some(peer) = self.underlay.resolve(&to) else {
-            return self.events.push_back(refuse(Cause::UNALLOCATED_NUMBER));
+            self.events.tell(refuse(Cause::UNALLOCATED_NUMBER));
+            return;
         };
         if self.legs.len() >= self.cfg.max_legs {
-            return self.events.push_back(refuse(Cause::RESOURCE_UNAVAILABLE));
+            self.events.tell(refuse(Cause::RESOURCE_UNAVAILABLE));
+            return;
         }
         let key = LegKey::Out(self.alloc_cref());
         if let Some(Vc::Root { parties, .. }) = self.vcs.get_mut(&vc) {
@@ -342,23 +394,29 @@ impl Endpoint {
     }
 
     /// Accept or refuse an incoming call or party. A refusal kills the handle at once.
-    fn answer_incoming(&mut self, now: Instant, vc: VcId, input: Input, kills: bool) {
+    /// Returns false (and counts misuse) if `vc` is not a call awaiting an answer.
+    fn answer_incoming(&mut self, now: Instant, vc: VcId, input: Input, kills: bool) -> bool {
         let key = match self.vcs.get(&vc) {
             Some(&Vc::Call(k) | &Vc::Leaf(k)) if matches!(k, LegKey::In(..)) => k,
-            _ => return self.misuse(),
+            _ => {
+                self.misuse();
+                return false;
+            }
         };
         let awaiting = self
             .legs
             .get(&key)
             .is_some_and(|l| l.machine.awaits_engine());
         if !awaiting {
-            return self.misuse();
+            self.misuse();
+            return false;
         }
         if kills {
             self.vcs.remove(&vc);
             self.detach(key);
         }
         self.apply(now, key, input, None);
+        true
     }
 
     /// The engine released its end (or dropped a party): the handle is dead at once
@@ -372,13 +430,21 @@ impl Endpoint {
         if sdu.len() > self.cfg.max_sdu.min(emu::MAX_SDU) {
             return self.misuse();
         }
+        if self.events.ending((vc, None)) {
+            return; // Released, and the engine has not been told yet: the SDU goes nowhere.
+        }
         match self.vcs.get_mut(&vc) {
             Some(Vc::Call(key)) => {
                 let key = *key;
                 let Some(leg) = self.legs.get_mut(&key) else {
                     return self.misuse();
                 };
-                if !matches!(leg.machine, Machine::Call(s) if s.may_send()) {
+                // The caller may send once it has seen Connected; the callee after its Accept.
+                let told = match key {
+                    LegKey::Out(_) => leg.up_event.is_some_and(|n| self.events.seen(n)),
+                    LegKey::In(..) => true,
+                };
+                if !told || !matches!(leg.machine, Machine::Call(s) if s.may_send()) {
                     return self.misuse();
                 }
                 leg.send_seq += 1;
@@ -394,7 +460,9 @@ impl Endpoint {
                     let Some(leg) = self.legs.get(key) else {
                         continue;
                     };
-                    if leg.machine == Machine::Party(PartyState::Active) {
+                    // Guarantee 5: only the parties whose PartyAdded the engine has seen.
+                    let told = leg.up_event.is_some_and(|n| self.events.seen(n));
+                    if told && leg.machine == Machine::Party(PartyState::Active) {
                         let head = emu::data_header(key.cref(), seq);
                         let t = Transmit::split(leg.peer, &head, sdu.clone());
                         self.transmits.push_back(t);
@@ -460,6 +528,7 @@ impl Endpoint {
             send_seq: 0,
             tries: 0,
             retx_at: None,
+            up_event: None,
         };
         self.legs.insert(key, leg);
         self.start_request(now, key);
@@ -575,7 +644,13 @@ impl Endpoint {
         if let VcEvent::Released { .. } | VcEvent::PartyDropped { .. } = ev {
             self.detach(key);
         }
-        self.events.push_back(ev);
+        let up = matches!(ev, VcEvent::Connected { .. } | VcEvent::PartyAdded { .. });
+        let n = self.events.tell(ev);
+        if up {
+            if let Some(leg) = self.legs.get_mut(&key) {
+                leg.up_event = Some(n);
+            }
+        }
     }
 
     /// Unlink a leg from the engine's handle (if that handle still names it).

@@ -226,7 +226,7 @@ impl Endpoint {
         if let Some(p) = self.peers.get_mut(&from) {
             p.last_heard = Some(now);
         }
-        self.events.push_back(VcEvent::IncomingCall {
+        self.events.tell(VcEvent::IncomingCall {
             vc,
             from: s.calling,
             multipoint: party,

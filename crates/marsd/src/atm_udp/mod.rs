@@ -54,6 +54,7 @@ mod endpoint;
 mod fsm;
 mod inbound;
 pub mod net;
+mod outbox;
 mod peers;
 pub mod transmit;
 pub mod underlay;

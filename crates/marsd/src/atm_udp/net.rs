@@ -36,18 +36,17 @@ impl UdpNet {
 
     /// Bind a new endpoint on 127.0.0.1 with ATM address `addr`; returns its index.
     pub fn try_add_endpoint(&mut self, addr: AtmAddress) -> io::Result<usize> {
-        let sock = std::net::UdpSocket::bind("127.0.0.1:0")?;
-        let at = sock.local_addr()?;
-        drop(sock);
-        self.underlay.insert(addr, at);
+        // Bind the endpoint's own socket to a port the kernel picks, then map `addr` to it:
+        // no window in which another process could take the port.
         let spec = EndpointSpec {
-            bind: at,
+            bind: "127.0.0.1:0".parse().expect("a socket address"),
             atm: Some(addr),
             config: self.config.clone(),
             underlay: self.underlay.clone(),
         };
-        self.eps
-            .push(BlockingEndpoint::bind(self.rt.clone(), spec)?);
+        let ep = BlockingEndpoint::bind(self.rt.clone(), spec)?;
+        self.underlay.insert(addr, ep.raw().local_addr());
+        self.eps.push(ep);
         Ok(self.eps.len() - 1)
     }
 

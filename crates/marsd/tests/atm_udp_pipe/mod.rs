@@ -43,6 +43,9 @@ pub struct Net {
     pub now: Instant,
     pub rng: StdRng,
     pub faults: Faults,
+    /// Endpoints whose events stay in the endpoint until the test takes them with
+    /// [`Net::take`] (a user that has not read them yet), instead of being collected.
+    pub held: Vec<bool>,
 }
 
 pub const LATENCY: Duration = Duration::from_micros(100);
@@ -75,6 +78,7 @@ impl Net {
             now: Instant::ZERO,
             rng: StdRng::seed_from_u64(seed),
             faults,
+            held: vec![false; n],
         }
     }
 
@@ -100,7 +104,7 @@ impl Net {
         let Some(ep) = self.eps[i].as_mut() else {
             return;
         };
-        while let Some(ev) = ep.poll_event() {
+        while let Some(ev) = (!self.held[i]).then(|| ep.poll_event()).flatten() {
             self.events[i].push_back(ev);
         }
         let from = self.socks[i];
@@ -171,6 +175,21 @@ impl Net {
     pub fn settle(&mut self, d: Duration) {
         let until = self.now + d;
         self.run_until(until);
+    }
+
+    /// Leave endpoint `i`'s events unread in the endpoint from now on.
+    pub fn hold(&mut self, i: usize) {
+        self.held[i] = true;
+    }
+
+    /// The user of a held endpoint reads its next event.
+    pub fn take(&mut self, i: usize) -> Option<VcEvent> {
+        self.ep(i).poll_event()
+    }
+
+    /// The user of a held endpoint reads every event waiting.
+    pub fn take_all(&mut self, i: usize) -> Vec<VcEvent> {
+        std::iter::from_fn(|| self.take(i)).collect()
     }
 
     pub fn next_event(&mut self, i: usize) -> Option<VcEvent> {
