@@ -7,6 +7,7 @@
 //! - [`RawEndpoint::bind`] exposes the `VcRequest`/`VcEvent` streams themselves (tests, the
 //!   contract suite); [`BlockingEndpoint`] wraps it for callers without async.
 
+use std::any::Any;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,7 +17,7 @@ use mars_proto::{AtmUser, Instant, VcEvent, VcRequest};
 use mars_wire::AtmAddress;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::batch::{self, Sent};
@@ -78,6 +79,8 @@ async fn open(spec: &EndpointSpec) -> io::Result<(UdpSocket, Endpoint)> {
 
 /// The user attached to an endpoint inside the driver loop.
 trait Attached {
+    /// The user itself, for [`Command::Call`] (the engine in engine mode).
+    fn user(&mut self) -> &mut dyn Any;
     fn deliver(&mut self, now: Instant, ev: VcEvent);
     fn next_request(&mut self) -> Option<VcRequest>;
     fn deadline(&self) -> Option<Instant>;
@@ -88,6 +91,9 @@ trait Attached {
 struct RawUser(mpsc::UnboundedSender<VcEvent>);
 
 impl Attached for RawUser {
+    fn user(&mut self) -> &mut dyn Any {
+        self
+    }
     fn deliver(&mut self, _: Instant, ev: VcEvent) {
         let _ = self.0.send(ev);
     }
@@ -103,7 +109,10 @@ impl Attached for RawUser {
 /// Engine mode.
 struct EngineUser<E>(E);
 
-impl<E: AtmUser> Attached for EngineUser<E> {
+impl<E: AtmUser + 'static> Attached for EngineUser<E> {
+    fn user(&mut self) -> &mut dyn Any {
+        &mut self.0
+    }
     fn deliver(&mut self, now: Instant, ev: VcEvent) {
         self.0.handle_vc_event(now, ev);
     }
@@ -118,8 +127,14 @@ impl<E: AtmUser> Attached for EngineUser<E> {
     }
 }
 
+/// A closure run on the attached user inside the endpoint task, with the loop's `now`.
+type Call = Box<dyn FnOnce(&mut dyn Any, Instant) + Send>;
+
 enum Command {
     Request(VcRequest),
+    /// Run a closure on the user (see [`EngineEndpoint::with`]); the loop then delivers
+    /// and carries out whatever the closure made the engine produce.
+    Call(Call),
     Stop,
 }
 
@@ -146,14 +161,14 @@ async fn run<A: Attached>(
         //    cannot starve the socket (and its keepalives) or the reverse; and before timers,
         //    so that a peer is never declared dead while its datagrams wait unread.
         if let Some(cmd) = pending.take() {
-            if !handle_command(&mut ep, cmd, clock()) {
+            if !handle_command(&mut ep, &mut user, cmd, clock()) {
                 return user;
             }
         }
         for _ in 0..COMMAND_BURST {
             match commands.try_recv() {
                 Ok(cmd) => {
-                    if !handle_command(&mut ep, cmd, clock()) {
+                    if !handle_command(&mut ep, &mut user, cmd, clock()) {
                         return user;
                     }
                 }
@@ -242,10 +257,19 @@ async fn commands_ready(
 }
 
 /// Carry out one command; false means stop.
-fn handle_command(ep: &mut Endpoint, cmd: Command, now: Instant) -> bool {
+fn handle_command<A: Attached>(
+    ep: &mut Endpoint,
+    user: &mut A,
+    cmd: Command,
+    now: Instant,
+) -> bool {
     match cmd {
         Command::Request(r) => {
             ep.handle_request(now, r);
+            true
+        }
+        Command::Call(f) => {
+            f(user.user(), now);
             true
         }
         Command::Stop => false,
@@ -364,6 +388,25 @@ impl<E: AtmUser + Send + 'static> EngineEndpoint<E> {
             atm,
             task,
         })
+    }
+
+    /// Run `f` on the engine inside the endpoint task, with the loop's current time, and
+    /// return its result; `None` if the endpoint has stopped. Whatever the closure makes the
+    /// engine produce (requests, a changed deadline) is carried out by the same loop turn.
+    /// This is how the daemon's control socket queries state and issues commands on a
+    /// running engine without sharing it.
+    pub async fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut E, Instant) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (tx, rx) = oneshot::channel();
+        let call: Call = Box::new(move |user, now| {
+            if let Some(engine) = user.downcast_mut::<E>() {
+                let _ = tx.send(f(engine, now));
+            }
+        });
+        self.commands.send(Command::Call(call)).ok()?;
+        rx.await.ok()
     }
 
     /// Stop the loop and hand back the engine (for inspection).
