@@ -16,6 +16,7 @@ pub mod daemon;
 pub mod decode;
 pub mod logging;
 pub mod metrics;
+pub mod render;
 pub mod roles;
 pub mod runner;
 pub mod signals;
