@@ -243,7 +243,7 @@ fn talk(cli: &Cli, cmd: &Command) -> Result<(), String> {
             print(&out)
         }
         Command::Status => {
-            let v = c.request(&Request::Status)?;
+            let v = c.request(&Request::Status {})?;
             print(&if cli.json {
                 json_line(&v)
             } else {
@@ -333,7 +333,7 @@ fn talk(cli: &Cli, cmd: &Command) -> Result<(), String> {
             Ok(())
         }
         Command::Reload => {
-            let v = c.request(&Request::Reload)?;
+            let v = c.request(&Request::Reload {})?;
             print(&if cli.json {
                 json_line(&v)
             } else {

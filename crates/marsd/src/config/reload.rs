@@ -111,6 +111,46 @@ fn restart(path: Vec<Seg>, what: &str) -> Problem {
     }
 }
 
+/// The path (below `at`) of the first value that differs between `a` and `b`.
+fn first_diff<T: serde::Serialize>(at: Vec<Seg>, a: &T, b: &T) -> Vec<Seg> {
+    fn walk(at: &mut Vec<Seg>, a: &serde_json::Value, b: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match (a, b) {
+            (Value::Object(x), Value::Object(y)) => {
+                for (k, va) in x {
+                    let vb = y.get(k).unwrap_or(&Value::Null);
+                    if va != vb {
+                        at.push(Seg::Key(k.clone()));
+                        walk(at, va, vb);
+                        return true;
+                    }
+                }
+                for k in y.keys().filter(|k| !x.contains_key(*k)) {
+                    at.push(Seg::Key(k.clone()));
+                    return true;
+                }
+                false
+            }
+            (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
+                for (i, (va, vb)) in x.iter().zip(y).enumerate() {
+                    if va != vb {
+                        at.push(Seg::Index(i));
+                        walk(at, va, vb);
+                        return true;
+                    }
+                }
+                false
+            }
+            _ => a != b,
+        }
+    }
+    let mut at = at;
+    if let (Ok(a), Ok(b)) = (serde_json::to_value(a), serde_json::to_value(b)) {
+        walk(&mut at, &a, &b);
+    }
+    at
+}
+
 /// Parse `text` and compare it with the running `old`: the plan, and the new configuration
 /// to keep as the running one; or every reason to refuse.
 pub fn plan(
@@ -123,13 +163,16 @@ pub fn plan(
     let mut plan = ReloadPlan::default();
 
     if old.daemon != new.daemon {
-        problems.push(restart(vec![key("daemon")], "[daemon]"));
+        let at = first_diff(vec![key("daemon")], &old.daemon, &new.daemon);
+        problems.push(restart(at, "this key"));
     }
     if old.metrics != new.metrics {
-        problems.push(restart(vec![key("metrics")], "[metrics]"));
+        let at = first_diff(vec![key("metrics")], &old.metrics, &new.metrics);
+        problems.push(restart(at, "this key"));
     }
     if old.emulation != new.emulation {
-        problems.push(restart(vec![key("emulation")], "[emulation]"));
+        let at = first_diff(vec![key("emulation")], &old.emulation, &new.emulation);
+        problems.push(restart(at, "this key"));
     }
     if old.underlay.embedding != new.underlay.embedding {
         problems.push(restart(
@@ -173,11 +216,8 @@ pub fn plan(
                     "the set of peers (the SCSP engine's DCSs)",
                 ));
             } else if o2 != *n {
-                let mut path = vec![key("server")];
-                if let Some(i) = (0..n.peers.len()).find(|&i| o2.peers[i] != n.peers[i]) {
-                    path.extend([key("peers"), Seg::Index(i)]);
-                }
-                problems.push(restart(path, "this server setting"));
+                let at = first_diff(vec![key("server")], &o2, n);
+                problems.push(restart(at, "this key"));
             }
             if o.backups != n.backups {
                 plan.backups = Some(n.backups.clone());
@@ -219,7 +259,8 @@ pub fn plan(
             let mut o2 = o.clone();
             o2.groups = n.groups.clone();
             if o2 != *n {
-                problems.push(restart(vec![key(kind), Seg::Index(i)], "this role setting"));
+                let at = first_diff(vec![key(kind), Seg::Index(i)], &o2, n);
+                problems.push(restart(at, "this key"));
                 continue;
             }
             let (og, ng) = (build::groups(o), build::groups(n));

@@ -130,7 +130,7 @@ async fn serve(daemon: Arc<Daemon>, stream: UnixStream) {
 /// Answer a non-streaming request.
 pub async fn answer(daemon: &Daemon, req: Request) -> Response {
     let r = match req {
-        Request::Status => Ok(status(daemon)),
+        Request::Status {} => Ok(status(daemon)),
         Request::Show { what, role } => daemon.show(what, role.as_deref()).await,
         Request::Join { group, role } => daemon.join_leave(role.as_deref(), &group, true).await,
         Request::Leave { group, role } => daemon.join_leave(role.as_deref(), &group, false).await,
@@ -139,7 +139,7 @@ pub async fn answer(daemon: &Daemon, req: Request) -> Response {
             .await
             .map(|a| json!(a)),
         Request::Send { group, text, role } => daemon.send(role.as_deref(), &group, text).await,
-        Request::Reload => match daemon.reload().await {
+        Request::Reload {} => match daemon.reload().await {
             Ok(applied) => {
                 for a in &applied {
                     tracing::info!(change = %a, "reload applied");

@@ -19,8 +19,9 @@ pub const MAX_LINE: usize = 64 * 1024;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "cmd", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Request {
-    /// The daemon: version, uptime, roles, sockets.
-    Status,
+    /// The daemon: version, uptime, roles, sockets. (Struct variants throughout, so that
+    /// unknown fields are refused here too.)
+    Status {},
     /// A view of every role (or of `role`).
     Show {
         /// Which view.
@@ -73,7 +74,7 @@ pub enum Request {
         role: Option<String>,
     },
     /// Reload the configuration file (as SIGHUP does).
-    Reload,
+    Reload {},
 }
 
 /// One response line.
