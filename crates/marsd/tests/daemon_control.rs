@@ -334,3 +334,156 @@ async fn server_and_clients_over_the_control_socket() {
     assert!(!cs.exists(), "control socket removed at shutdown");
     server.stop().await;
 }
+
+/// Two servers of one server group (RFC 2443) in two daemons, with HMAC keys: SCSP aligns,
+/// a client registered with one is learned by the other, the views show peers and cache,
+/// and a key rollover is applied by reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_synchronise() {
+    let dir = tempdir("dmars");
+    // Fixed ports: each server names the other as a peer before either is bound.
+    let base = 20_000 + (std::process::id() % 20_000) as u16;
+    let (pa, pb) = (base, base + 1);
+    let a_atm = marsd::atm_udp::embed_ipv4(format!("127.0.0.1:{pa}").parse().unwrap()).to_string();
+    let b_atm = marsd::atm_udp::embed_ipv4(format!("127.0.0.4:{pb}").parse().unwrap()).to_string();
+    let server = |name: &str,
+                  ip: &str,
+                  port: u16,
+                  id: u32,
+                  cmi: &str,
+                  peer: &str,
+                  peer_id: u32,
+                  keys: &str| {
+        format!(
+            r#"
+[daemon]
+control_socket = "{d}/{name}.sock"
+[emulation]
+retransmit_interval = "20ms"
+keepalive_interval = "100ms"
+[server]
+name = "{name}"
+bind = "{ip}:{port}"
+cmi_range = {cmi}
+redirect_interval = "1s"
+[server.scsp]
+server_id = {id}
+origination_hold = "off"
+startup_hold = "2s"
+connect_retry = "200ms"
+callee_fallback = "1s"
+hello_interval = "200ms"
+ca_rexmt_interval = "200ms"
+csus_rexmt_interval = "200ms"
+csu_rexmt_interval = "200ms"
+[[server.peers]]
+address = "{peer}"
+id = {peer_id}
+{keys}
+"#,
+            d = dir.display()
+        )
+    };
+    let keys = "[[server.peers.keys]]\nspi = 7\nalgorithm = \"hmac-sha-256\"\nkey = \"00112233445566778899aabbccddeeff\"\n";
+    let a = start(
+        &dir,
+        "a.toml",
+        &server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, keys),
+    )
+    .await;
+    let b = start(
+        &dir,
+        "b.toml",
+        &server("b", "127.0.0.4", pb, 2, "[1000, 1999]", &a_atm, 1, keys),
+    )
+    .await;
+    let (sa, sb) = (dir.join("a.sock"), dir.join("b.sock"));
+    let peers = wait_for(Duration::from_secs(15), "alignment", || {
+        let sa = sa.clone();
+        async move {
+            let p = ctl(&sa, show("peers", None)).await.ok()?;
+            (p["roles"][0]["dcs"][0]["ca"] == "aligned").then_some(p)
+        }
+    })
+    .await;
+    let d = &peers["roles"][0]["dcs"][0];
+    assert_eq!(
+        (d["hello"].as_str(), d["auth"].as_str()),
+        (Some("bidirectional"), Some("mandatory"))
+    );
+    assert_eq!(d["address"], b_atm.as_str());
+
+    let clients = start(
+        &dir,
+        "c.toml",
+        &format!(
+            "[daemon]\ncontrol_socket = \"{}/c.sock\"\n[[client]]\nbind = \"127.0.0.2:0\"\nmars = [\"{a_atm}\", \"{b_atm}\"]\ngroups = [\"224.5.5.5\"]\n[client.timers]\nscale = 20\n",
+            dir.display()
+        ),
+    )
+    .await;
+    let me = atm(&clients);
+    // Learned by b from a (RFC 2443 client join record).
+    let groups = wait_for(Duration::from_secs(15), "learned member", || {
+        let sb = sb.clone();
+        async move {
+            let g = ctl(&sb, show("groups", None)).await.ok()?;
+            (members(&g, "224.5.5.5").len() == 1).then_some(g)
+        }
+    })
+    .await;
+    assert_eq!(members(&groups, "224.5.5.5"), vec![me.clone()]);
+    let cl = ctl(&sb, show("clients", None)).await.unwrap();
+    assert_eq!(
+        cl["roles"][0]["clusters"][0]["members"][0]["origin"],
+        "peer 0x00000001"
+    );
+    let cache = ctl(&sb, show("cache", None)).await.unwrap();
+    let entries = cache["roles"][0]["entries"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["state"] == "ClientJoin" && e["address"] == me.as_str()),
+        "{cache}"
+    );
+    assert!(
+        entries.iter().any(|e| e["state"] == "ServerRedirect"),
+        "{cache}"
+    );
+    let servers = ctl(&sa, show("servers", None)).await.unwrap();
+    assert_eq!(servers["roles"][0]["engine"], "distributed");
+    assert_eq!(servers["roles"][0]["server_id"], "00000001");
+    assert_eq!(servers["roles"][0]["redirect_map"][1], b_atm.as_str());
+    let topo = ctl(&sb, show("topology", None)).await.unwrap();
+    let dot = marsd::render::topology_dot(&topo);
+    assert!(
+        dot.contains(&format!(
+            "\"{me}\" -> \"{a_atm}\" [style=dashed, label=\"learned by b\"]"
+        )),
+        "{dot}"
+    );
+
+    // Key rollover by reload: a second SPI is installed and used for sending.
+    let newkeys = format!("{keys}send_spi = 8\n[[server.peers.keys]]\nspi = 8\nkey = \"ffeeddccbbaa99887766554433221100\"\n")
+        .replacen("send_spi = 8\n", "", 1);
+    let text = server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &newkeys);
+    std::fs::write(dir.join("a.toml"), text).unwrap();
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(
+        v["applied"][0],
+        format!("server.peers[0] ({b_atm}): auth Mandatory, 2 keys, 0 removed")
+    );
+    // Adding a peer needs a restart.
+    let extra = format!("{keys}[[server.peers]]\naddress = \"12345\"\n");
+    std::fs::write(
+        dir.join("a.toml"),
+        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &extra),
+    )
+    .unwrap();
+    let e = ctl(&sa, Request::Reload {}).await.unwrap_err();
+    assert_eq!(e, "line 29, server.peers[1]: the set of peers (the SCSP engine's DCSs) cannot change while marsd runs: restart it (reload refused)");
+
+    clients.stop().await;
+    a.stop().await;
+    b.stop().await;
+}

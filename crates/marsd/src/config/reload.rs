@@ -211,10 +211,12 @@ pub fn plan(
                 op.keys = np.keys.clone();
             }
             if o2.peers.len() != n.peers.len() {
-                problems.push(restart(
-                    vec![key("server"), key("peers")],
-                    "the set of peers (the SCSP engine's DCSs)",
-                ));
+                // Point at the first added peer, or at the list when peers were removed.
+                let mut at = vec![key("server"), key("peers")];
+                if n.peers.len() > o.peers.len() {
+                    at.push(Seg::Index(o.peers.len()));
+                }
+                problems.push(restart(at, "the set of peers (the SCSP engine's DCSs)"));
             } else if o2 != *n {
                 let at = first_diff(vec![key("server")], &o2, n);
                 problems.push(restart(at, "this key"));
