@@ -116,7 +116,7 @@ pub fn check(cfg: &Config, base: Option<&Path>) -> Vec<Problem> {
             Ok(Some(a)) => {
                 if atms.insert(a, ()).is_some() {
                     p.add(
-                        &at.key("atm"),
+                        &at.key(if atm.is_some() { "atm" } else { "bind" }),
                         format!("ATM address {a} is used by another role"),
                     );
                 }

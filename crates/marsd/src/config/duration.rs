@@ -1,6 +1,6 @@
 //! Durations in the configuration: a number and a unit, `"250ms"`, `"3s"`, `"20m"`, `"1h"`.
 //!
-//! Every timer of the configuration is written this way, so that no key needs its unit in its
+//! Days (`"30d"`) serve key lifetimes. Every timer of the configuration is written this way, so that no key needs its unit in its
 //! name and no reader has to guess whether `10` means seconds or milliseconds. Fractions are
 //! allowed (`"1.5s"`). `"off"` is accepted only where a key documents it (an optional timer).
 
@@ -20,7 +20,7 @@ pub struct OptDur(pub Option<Duration>);
 /// Why a duration did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "not a duration: expected a number and a unit (ms, s, m, h), e.g. \"250ms\", \"3s\", \"20m\""
+    "not a duration: expected a number and a unit (ms, s, m, h, d), e.g. \"250ms\", \"3s\", \"20m\""
 )]
 pub struct DurationError;
 
@@ -36,6 +36,7 @@ pub fn parse(s: &str) -> Result<Duration, DurationError> {
         "s" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
+        "d" => 86_400.0,
         _ => return Err(DurationError),
     };
     if num.is_empty() || num.starts_with('.') || num.ends_with('.') {
@@ -93,7 +94,7 @@ impl<'de> Deserialize<'de> for OptDur {
         }
         parse(&s)
             .map(|d| OptDur(Some(d)))
-            .map_err(|_| serde::de::Error::custom("not a duration: expected \"off\" or a number and a unit (ms, s, m, h), e.g. \"30s\""))
+            .map_err(|_| serde::de::Error::custom("not a duration: expected \"off\" or a number and a unit (ms, s, m, h, d), e.g. \"30s\""))
     }
 }
 

@@ -125,11 +125,13 @@ fn first_diff<T: serde::Serialize>(at: Vec<Seg>, a: &T, b: &T) -> Vec<Seg> {
                         return true;
                     }
                 }
-                for k in y.keys().filter(|k| !x.contains_key(*k)) {
-                    at.push(Seg::Key(k.clone()));
-                    return true;
+                match y.keys().find(|k| !x.contains_key(*k)) {
+                    Some(k) => {
+                        at.push(Seg::Key(k.clone()));
+                        true
+                    }
+                    None => false,
                 }
-                false
             }
             (Value::Array(x), Value::Array(y)) if x.len() == y.len() => {
                 for (i, (va, vb)) in x.iter().zip(y).enumerate() {
