@@ -35,6 +35,7 @@ use mars_wire::{AtmAddress, ProtoAddr, Protocol};
 
 use crate::mars::db::{ClusterDb, Cmi};
 use crate::mars::update::{Update, UpdateKind};
+use crate::time::Instant;
 
 /// The cache key of this server's MARS Server Redirect Entry.
 pub const REDIRECT_KEY: u32 = 0;
@@ -81,6 +82,8 @@ struct Book {
 pub struct Advertiser {
     slots: HashMap<Cmi, Slots>,
     books: HashMap<(u16, [u8; 5], Cmi, bool), Book>,
+    /// Clients gone (deregistered or removed): when, and the keys they left as tombstones.
+    retired: Vec<(Instant, Cmi, Vec<u16>)>,
     /// Pieces of state that found no free slot (a client with 65,535 entries).
     pub slot_exhausted: u64,
 }
@@ -97,7 +100,7 @@ fn csa(k: u32, c: &MarsCsa) -> Option<Csa> {
 impl Advertiser {
     /// The CSA records that advertise `u`, given the database `db` of `u`'s cluster *after*
     /// the change.
-    pub fn on_update(&mut self, u: &Update, db: &ClusterDb) -> Vec<Csa> {
+    pub fn on_update(&mut self, now: Instant, u: &Update, db: &ClusterDb) -> Vec<Csa> {
         let mcs = u.kind.is_mcs();
         let id = (u.pro.key().0, u.pro.key().1, u.cmi, mcs);
         match u.kind {
@@ -135,6 +138,9 @@ impl Advertiser {
                 }
                 let r = self.record(u.pro, u.cmi, &book, None, true);
                 out.extend(csa(key(u.cmi, book.reg_slot), &r));
+                let mut keys: Vec<u16> = book.active.values().copied().collect();
+                keys.push(book.reg_slot);
+                self.retired.push((now, u.cmi, keys));
                 self.retire(u.cmi, book);
                 out
             }
@@ -251,6 +257,30 @@ impl Advertiser {
         }
     }
 
+    /// The keys of clients gone for at least `hold` whose tombstones no other piece of state
+    /// has taken over since: they can leave the cache. Their slots are not reused (the CMI's
+    /// slot counter only grows), so a later client with the same CMI never meets an old
+    /// tombstone of them still cached elsewhere with a higher sequence number.
+    pub fn collect(&mut self, now: Instant, hold: std::time::Duration) -> Vec<u32> {
+        let mut out = Vec::new();
+        let mut keep = Vec::new();
+        for (at, cmi, slots) in std::mem::take(&mut self.retired) {
+            if now - at < hold {
+                keep.push((at, cmi, slots));
+                continue;
+            }
+            let pool = self.slots.entry(cmi).or_default();
+            for s in slots {
+                if let Some(i) = pool.dormant.iter().position(|&d| d == s) {
+                    pool.dormant.swap_remove(i);
+                    out.push(key(cmi, s));
+                }
+            }
+        }
+        self.retired = keep;
+        out
+    }
+
     /// Number of clients advertised.
     pub fn clients(&self) -> usize {
         self.books.len()
@@ -260,4 +290,183 @@ impl Advertiser {
 /// This server's MARS Server Redirect Entry (RFC 2443 §5.1).
 pub fn redirect_entry(pro: Protocol, address: AtmAddress) -> Option<Csa> {
     csa(REDIRECT_KEY, &MarsCsa::redirect_entry(pro, address))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mars::db::Origin;
+    use mars_wire::mars::Flags;
+    use mars_wire::AtmAddr;
+
+    const T0: Instant = Instant::ZERO;
+
+    fn g(v: u32) -> ProtoAddr {
+        ProtoAddr::v4_u32(0xE000_0000 + v)
+    }
+
+    fn nsap(n: u8) -> AtmAddress {
+        let mut o = [0u8; 20];
+        o[0] = 0x47;
+        o[19] = n;
+        AtmAddress::new(AtmAddr::nsap(o))
+    }
+
+    fn update(kind: UpdateKind, cmi: Cmi) -> Update {
+        Update {
+            kind,
+            pro: Protocol::IPV4,
+            cmi,
+            source: nsap(1),
+            spa: ProtoAddr::NULL,
+            flags: Flags(0).with_sequence(7),
+            range: None,
+            proxy: false,
+        }
+    }
+
+    /// (key, state, register, group) of each record.
+    type Row = (u32, CsaState, bool, Option<(ProtoAddr, ProtoAddr)>);
+
+    fn decoded(v: &[Csa]) -> Vec<Row> {
+        v.iter()
+            .map(|(k, p)| {
+                let c = MarsCsa::decode(p).unwrap();
+                (
+                    k.to_u32().unwrap(),
+                    c.state,
+                    c.flags.register,
+                    c.group.map(|r| (r.min, r.max)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn member_entries_follow_the_database() {
+        let mut db = ClusterDb::new(1, 100);
+        let (c, _) = db.register(nsap(1), Origin::Local).unwrap();
+        let mut a = Advertiser::default();
+        // RFC 2443 §5.3: the registration, register set, no group.
+        let out = a.on_update(T0, &update(UpdateKind::Register, c), &db);
+        assert_eq!(
+            decoded(&out),
+            vec![(key(c, 0), CsaState::ClientJoin, true, None)]
+        );
+        let reg = MarsCsa::decode(&out[0].1).unwrap();
+        assert_eq!(reg.flags.sequence, 7);
+        assert_eq!(reg.cmi, c);
+
+        db.join(c, (g(1), g(1)), true);
+        let out = a.on_update(T0, &update(UpdateKind::Join, c), &db);
+        assert_eq!(
+            decoded(&out),
+            vec![(key(c, 1), CsaState::ClientJoin, false, Some((g(1), g(1))))]
+        );
+        assert!(MarsCsa::decode(&out[0].1).unwrap().flags.layer3grp);
+
+        // §5.3: "If the originating MARS_JOIN request is a duplicate of a previously joined
+        // range ... a MARS Client Join/Register MUST NOT be sent to the SG."
+        db.join(c, (g(1), g(1)), true);
+        assert!(a
+            .on_update(T0, &update(UpdateKind::Join, c), &db)
+            .is_empty());
+        // §5.4: a LEAVE that "does not correspond to a previously joined range" is not sent.
+        db.leave(c, (g(9), g(9)));
+        assert!(a
+            .on_update(T0, &update(UpdateKind::Leave, c), &db)
+            .is_empty());
+
+        // A LEAVE supersedes exactly the entry of its group: same key, leave state.
+        db.leave(c, (g(1), g(1)));
+        let out = a.on_update(T0, &update(UpdateKind::Leave, c), &db);
+        assert_eq!(
+            decoded(&out),
+            vec![(key(c, 1), CsaState::ClientLeave, false, Some((g(1), g(1))))]
+        );
+
+        // The next piece of state reuses the dormant key.
+        db.join(c, (g(2), g(2)), false);
+        let out = a.on_update(T0, &update(UpdateKind::Join, c), &db);
+        assert_eq!(
+            decoded(&out),
+            vec![(key(c, 1), CsaState::ClientJoin, false, Some((g(2), g(2))))]
+        );
+
+        // A block; then a LEAVE cutting it: the block's entry leaves, its remains join.
+        db.join(c, (g(10), g(19)), false);
+        let out = a.on_update(T0, &update(UpdateKind::Join, c), &db);
+        assert_eq!(
+            decoded(&out),
+            vec![(key(c, 2), CsaState::ClientJoin, false, Some((g(10), g(19))))]
+        );
+        db.leave(c, (g(13), g(14)));
+        let out = decoded(&a.on_update(T0, &update(UpdateKind::Leave, c), &db));
+        assert_eq!(out.len(), 3);
+        assert_eq!(
+            out[0],
+            (
+                key(c, 2),
+                CsaState::ClientLeave,
+                false,
+                Some((g(10), g(19)))
+            )
+        );
+        let joined: Vec<_> = out[1..].iter().map(|e| (e.1, e.3)).collect();
+        assert!(joined.contains(&(CsaState::ClientJoin, Some((g(10), g(12))))));
+        assert!(joined.contains(&(CsaState::ClientJoin, Some((g(15), g(19))))));
+
+        // §5.4: a deregistration: every piece leaves, then the registration with register
+        // set (which makes every server purge the client).
+        db.deregister(c);
+        let out = decoded(&a.on_update(T0, &update(UpdateKind::Deregister, c), &db));
+        assert_eq!(out.len(), 4);
+        assert!(out[..3]
+            .iter()
+            .all(|e| e.1 == CsaState::ClientLeave && !e.2));
+        assert_eq!(out[3], (key(c, 0), CsaState::ClientLeave, true, None));
+        assert_eq!(a.clients(), 0);
+        // After the hold, its four keys may leave the cache; they are never reused.
+        let hold = std::time::Duration::from_secs(60);
+        assert!(a.collect(T0, hold).is_empty());
+        let mut gone = a.collect(T0 + hold, hold);
+        gone.sort_unstable();
+        assert_eq!(gone, vec![key(c, 0), key(c, 1), key(c, 2), key(c, 3)]);
+        let (c2, _) = db.register(nsap(2), Origin::Local).unwrap();
+        assert_eq!(c2, c + 1, "cyclic CMI allocation");
+    }
+
+    #[test]
+    fn mcs_entries_serve_and_unserve() {
+        let mut db = ClusterDb::new(1, 100);
+        let (m, _) = db.register_mcs(nsap(9), Origin::Local).unwrap();
+        let mut a = Advertiser::default();
+        let out = decoded(&a.on_update(T0, &update(UpdateKind::McsRegister, m), &db));
+        assert_eq!(out, vec![(key(m, 0), CsaState::McsServe, true, None)]);
+        db.serve(m, g(5));
+        let out = decoded(&a.on_update(T0, &update(UpdateKind::Serve, m), &db));
+        assert_eq!(
+            out,
+            vec![(key(m, 1), CsaState::McsServe, false, Some((g(5), g(5))))]
+        );
+        db.unserve(m, &g(5));
+        let out = decoded(&a.on_update(T0, &update(UpdateKind::Unserve, m), &db));
+        assert_eq!(
+            out,
+            vec![(key(m, 1), CsaState::McsUnserve, false, Some((g(5), g(5))))]
+        );
+        db.deregister_mcs(m);
+        let out = decoded(&a.on_update(T0, &update(UpdateKind::McsDeregister, m), &db));
+        assert_eq!(out, vec![(key(m, 0), CsaState::McsUnserve, true, None)]);
+    }
+
+    #[test]
+    fn redirect_entry_is_key_zero_state_one() {
+        let (k, p) = redirect_entry(Protocol::IPV4, nsap(3)).unwrap();
+        assert_eq!(k.to_u32(), Some(REDIRECT_KEY));
+        let c = MarsCsa::decode(&p).unwrap();
+        assert_eq!(c.state, CsaState::ServerRedirect);
+        assert_eq!(c.source, nsap(3));
+        assert_eq!((c.cmi, c.group), (0, None));
+    }
 }

@@ -19,6 +19,7 @@ use mars_wire::{AtmAddress, ProtoAddr, Protocol};
 use crate::mars::db::Cmi;
 use crate::mars::range::RangeSet;
 use crate::mars::server::MarsServer;
+use crate::time::Instant;
 
 /// A client of a peer: (originator, protocol, CMI, is an MCS).
 pub type ClientId = (u32, (u16, [u8; 5]), Cmi, bool);
@@ -30,6 +31,8 @@ struct Client {
     records: HashMap<u32, MarsCsa>,
     /// Whether the server database holds it (registration applied).
     applied: bool,
+    /// Since when its registration record says it deregistered.
+    gone_since: Option<Instant>,
 }
 
 /// What reconciling a client did, for the caller's events.
@@ -66,6 +69,7 @@ impl Learner {
             pro: c.pro,
             records: HashMap::new(),
             applied: false,
+            gone_since: None,
         });
         cl.records.insert(key, c);
         self.by_key.insert((origin, key), id);
@@ -113,12 +117,17 @@ impl Learner {
     }
 
     /// Apply every client touched since the last call to `server`.
-    pub fn reconcile(&mut self, server: &mut MarsServer) -> Vec<(ClientId, Applied)> {
+    pub fn reconcile(&mut self, now: Instant, server: &mut MarsServer) -> Vec<(ClientId, Applied)> {
         let dirty = std::mem::take(&mut self.dirty);
         let mut out = Vec::new();
         for id in dirty {
             let Some(cl) = self.clients.get_mut(&id) else {
                 continue;
+            };
+            cl.gone_since = if deregistered(cl) {
+                cl.gone_since.or(Some(now))
+            } else {
+                None
             };
             let a = reconcile_one(id, cl, server);
             if cl.records.is_empty() && !cl.applied {
@@ -126,6 +135,28 @@ impl Learner {
             }
             if a != Applied::Nothing {
                 out.push((id, a));
+            }
+        }
+        out
+    }
+
+    /// The records of peers' clients that deregistered at least `hold` ago: they say only what
+    /// no longer is and may leave the cache (every server drops them after the same hold, so
+    /// the caches stay alike). The clients are forgotten here.
+    pub fn collect(&mut self, now: Instant, hold: std::time::Duration) -> Vec<(u32, u32)> {
+        let gone: Vec<ClientId> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| c.gone_since.is_some_and(|t| now - t >= hold))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut out = Vec::new();
+        for id in gone {
+            if let Some(c) = self.clients.remove(&id) {
+                for k in c.records.keys() {
+                    self.by_key.remove(&(id.0, *k));
+                    out.push((id.0, *k));
+                }
             }
         }
         out
@@ -150,6 +181,13 @@ fn registration(cl: &Client) -> Option<&MarsCsa> {
         return None;
     }
     regs().find(|c| matches!(c.state, CsaState::ClientJoin | CsaState::McsServe))
+}
+
+/// Whether the client's registration record says it deregistered.
+fn deregistered(cl: &Client) -> bool {
+    cl.records.values().any(|c| {
+        c.flags.register && matches!(c.state, CsaState::ClientLeave | CsaState::McsUnserve)
+    })
 }
 
 fn reconcile_one(id: ClientId, cl: &mut Client, server: &mut MarsServer) -> Applied {

@@ -25,7 +25,10 @@ pub mod learn;
 mod node;
 pub mod protocol;
 
-pub use node::{DistributedConfig, DistributedServer, DmarsEvent, DmarsSnapshot, PeerRow};
+pub use node::{
+    DistributedConfig, DistributedConfigError, DistributedServer, DmarsEvent, DmarsSnapshot,
+    PeerRow,
+};
 pub use protocol::MarsScsp;
 
 #[allow(unused_imports)]

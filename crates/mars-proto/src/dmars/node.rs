@@ -13,7 +13,7 @@ use super::protocol::MarsScsp;
 use crate::engine::AtmUser;
 use crate::mars::db::Cmi;
 use crate::mars::server::{MarsServer, ServerConfig, ServerEvent};
-use crate::scsp::{ConfigError, ScspConfig, ScspEngine, ScspEvent, Source};
+use crate::scsp::{ConfigError, ScspConfig, ScspEngine, ScspEvent};
 use crate::time::{Instant, Timers};
 use crate::vc::{Cause, VcEvent, VcId, VcRequest};
 
@@ -57,6 +57,21 @@ impl DistributedConfig {
             startup_hold: Duration::from_secs(30),
         }
     }
+}
+
+/// A configuration the distributed server cannot run with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DistributedConfigError {
+    /// RFC 2443 §2: "each server MUST update it's MARS Server Redirect Entry state at least
+    /// every 2 minutes".
+    #[error("redirect_interval {0:?} is longer than the 2 minutes RFC 2443 §2 allows")]
+    RedirectInterval(Duration),
+    /// The redirect interval must be positive.
+    #[error("redirect_interval must be positive")]
+    ZeroInterval,
+    /// The SCSP part is invalid.
+    #[error(transparent)]
+    Scsp(#[from] ConfigError),
 }
 
 /// What the distributed server reports (besides its two engines' own events).
@@ -173,7 +188,15 @@ fn id_u32(id: &ScspId) -> u32 {
 impl DistributedServer {
     /// A server starting at `now`. SCSP starts at once; clients are served once aligned with
     /// the peers (or after `startup_hold`).
-    pub fn new(cfg: DistributedConfig, now: Instant) -> Result<Self, ConfigError> {
+    pub fn new(cfg: DistributedConfig, now: Instant) -> Result<Self, DistributedConfigError> {
+        if cfg.redirect_interval > Duration::from_secs(120) {
+            return Err(DistributedConfigError::RedirectInterval(
+                cfg.redirect_interval,
+            ));
+        }
+        if cfg.redirect_interval.is_zero() {
+            return Err(DistributedConfigError::ZeroInterval);
+        }
         let mut scfg = cfg.scsp.clone();
         scfg.vc_id_base = SCSP_VC_BASE;
         scfg.address = cfg.server.address;
@@ -302,7 +325,7 @@ impl DistributedServer {
                 moved = true;
                 if let ServerEvent::Local(u) = &ev {
                     let csas = match self.server.cluster(u.pro) {
-                        Some(c) => self.advertiser.on_update(u, &c.db),
+                        Some(c) => self.advertiser.on_update(self.now, u, &c.db),
                         None => Vec::new(),
                     };
                     self.originate(csas);
@@ -314,7 +337,7 @@ impl DistributedServer {
                 self.on_scsp_event(&ev);
                 self.scsp_events.push_back(ev);
             }
-            for (id, a) in self.learner.reconcile(&mut self.server) {
+            for (id, a) in self.learner.reconcile(self.now, &mut self.server) {
                 moved = true;
                 let what = match &a {
                     Applied::Nothing => continue,
@@ -548,25 +571,20 @@ impl DistributedServer {
         self.arm_flush_check();
     }
 
-    /// Drop peers' leave/deregister records once they have been held `tombstone_hold`: they
-    /// say only what no longer is, and keeping them forever would let join/leave churn grow
-    /// every cache without bound. (Own records are kept: their keys are reused, see
-    /// `advertise`.)
+    /// Garbage-collect tombstones: the records of clients that deregistered (or vanished)
+    /// `tombstone_hold` ago — ours and our peers' alike, so that all caches keep the same
+    /// records. A live client's leave records stay: their keys are reused for its next
+    /// memberships, so they are bounded by the most state it ever held at once.
     fn on_collect(&mut self) {
         let hold = self.cfg.tombstone_hold;
-        let old: Vec<(CacheKey, ScspId)> = self
-            .scsp
-            .cache()
-            .iter()
-            .filter(|(_, e)| e.source != Source::Local && self.now - e.updated_at >= hold)
-            .filter(|(_, e)| {
-                MarsCsa::decode(&e.part)
-                    .is_ok_and(|c| matches!(c.state, CsaState::ClientLeave | CsaState::McsUnserve))
-            })
-            .map(|(id, _)| (id.key.clone(), id.origin.clone()))
-            .collect();
-        for (k, o) in old {
-            self.scsp.remove_local(self.now, &k, &o);
+        let me = ScspId::from_u32(self.local_id);
+        for k in self.advertiser.collect(self.now, hold) {
+            self.scsp
+                .remove_local(self.now, &CacheKey::from_u32(k), &me);
+        }
+        for (o, k) in self.learner.collect(self.now, hold) {
+            self.scsp
+                .remove_local(self.now, &CacheKey::from_u32(k), &ScspId::from_u32(o));
         }
         self.timers.set(Timer::Collect, self.now + hold / 4);
     }

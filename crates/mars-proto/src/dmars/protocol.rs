@@ -78,3 +78,72 @@ impl ClientProtocol for MarsScsp {
         "MARS (RFC 2443)"
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mars_wire::dmars::{CsaFlags, GroupRange};
+    use mars_wire::{AtmAddr, AtmAddress, ProtoAddr, Protocol};
+
+    fn join() -> MarsCsa {
+        let mut o = [0u8; 20];
+        o[0] = 0x47;
+        MarsCsa {
+            pro: Protocol::IPV4,
+            unused: 0,
+            state: CsaState::ClientJoin,
+            flags: CsaFlags {
+                layer3grp: true,
+                register: false,
+                sequence: 3,
+            },
+            cmi: 12,
+            spa: ProtoAddr::NULL,
+            source: AtmAddress::new(AtmAddr::nsap(o)),
+            group: Some(GroupRange::single(ProtoAddr::v4_u32(0xE000_0001))),
+        }
+    }
+
+    #[test]
+    fn section_4_values() {
+        let p = MarsScsp { server_group_id: 9 };
+        // RFC 2443 §4.1 and §4.2.
+        assert_eq!(p.protocol_id(), 3);
+        assert_eq!(p.server_group_id(), 9);
+        assert_eq!(p.id_len(), Some(4));
+        assert_eq!(p.cache_key_len(), Some(4));
+    }
+
+    #[test]
+    fn unknown_states_are_stored_but_mean_nothing() {
+        let p = MarsScsp { server_group_id: 1 };
+        let (k, o) = (CacheKey::from_u32(1), ScspId::from_u32(2));
+        let mut part = join().to_vec().unwrap();
+        assert_eq!(p.validate(&k, &o, &part), Ok(()));
+        // §3: "All other State values should cause the CSA to be discarded": not malformed for
+        // SCSP (the record is stored and flooded), ignored by every MARS server.
+        part[11] = 9;
+        assert_eq!(p.validate(&k, &o, &part), Ok(()));
+        assert!(MarsCsa::decode(&part).is_err());
+        // Anything else that does not decode makes the message malformed.
+        part[11] = 3;
+        part[10] = 1; // Version 1
+        assert!(p.validate(&k, &o, &part).is_err());
+        assert!(p.validate(&k, &o, &[0; 5]).is_err());
+    }
+
+    #[test]
+    fn purging_records_are_the_leave_states() {
+        let p = MarsScsp { server_group_id: 1 };
+        let k = CacheKey::from_u32(1);
+        let j = join();
+        let purged = MarsCsa::decode(&p.purge_part(&k, &j.to_vec().unwrap())).unwrap();
+        assert_eq!(purged.state, CsaState::ClientLeave);
+        assert_eq!((purged.cmi, purged.group), (j.cmi, j.group));
+        let mut s = j;
+        s.state = CsaState::McsServe;
+        s.flags.layer3grp = false;
+        let purged = MarsCsa::decode(&p.purge_part(&k, &s.to_vec().unwrap())).unwrap();
+        assert_eq!(purged.state, CsaState::McsUnserve);
+    }
+}

@@ -77,8 +77,8 @@ impl Default for LisSpec {
     }
 }
 
-pub const SERVER_BASE: u64 = 1000;
-pub const MCS_BASE: u64 = 2000;
+pub const SERVER_BASE: u64 = 1_000_000;
+pub const MCS_BASE: u64 = 2_000_000;
 
 /// One datagram as a receiver saw it: (group, sender index, sequence number, when).
 pub type Seen = (ProtoAddr, u32, u32, Instant);
@@ -104,16 +104,18 @@ fn parse(packet: &[u8]) -> Option<(ProtoAddr, u32, u32)> {
     Some((g, from, seq))
 }
 
-/// The CMI range of server `i`: disjoint per server (RFC 2443 §2).
-pub fn cmi_range(i: usize) -> (u16, u16) {
-    let lo = 1 + 1000 * i as u16;
-    (lo, lo + 999)
+/// The CMI range of server `i` of `n`: disjoint per server (RFC 2443 §2), the 16-bit space
+/// shared out evenly.
+pub fn cmi_range(i: usize, n: usize) -> (u16, u16) {
+    let size = (65_000 / n.max(1)) as u16;
+    let lo = 1 + size * i as u16;
+    (lo, lo + size - 1)
 }
 
 /// The configuration of server `i`.
 pub fn server_config(spec: &LisSpec, i: usize, mars: &[AtmAddress]) -> DistributedConfig {
     let mut s = ServerConfig::new(mars[i]);
-    s.cmi_range = cmi_range(i);
+    s.cmi_range = cmi_range(i, spec.servers);
     s.redirect_interval = spec.redirect_interval * 3;
     let mut scsp = ScspConfig::new(ScspId::from_u32(i as u32 + 1), mars[i]);
     scsp.rng_seed = spec.seed ^ (0xDC5 + i as u64);
@@ -367,5 +369,45 @@ impl Lis {
                 (m.addr, gs)
             })
             .collect()
+    }
+}
+
+impl Lis {
+    pub fn serve(&mut self, m: usize, g: ProtoAddr) {
+        let now = self.now();
+        let ep = self.mcss[m];
+        self.sim
+            .engine_mut::<Mcs>(ep)
+            .expect("mcs")
+            .serve(now, g)
+            .expect("serve");
+        self.sim.poke(ep);
+    }
+
+    pub fn unserve(&mut self, m: usize, g: ProtoAddr) {
+        let now = self.now();
+        let ep = self.mcss[m];
+        self.sim
+            .engine_mut::<Mcs>(ep)
+            .expect("mcs")
+            .unserve(now, g)
+            .expect("unserve");
+        self.sim.poke(ep);
+    }
+
+    /// Server `i`'s server map for `g` (the MCSs a cluster member's MARS_REQUEST gets).
+    pub fn server_map(&self, i: usize, g: ProtoAddr) -> Vec<AtmAddress> {
+        self.server(i).server().clusters()[0].db.server_map(&g)
+    }
+
+    /// How many times client `i` received each (sender, seq) in `g`: exactly-once checks.
+    pub fn copies(&self, i: usize, g: ProtoAddr) -> BTreeMap<(u32, u32), usize> {
+        let mut m = BTreeMap::new();
+        for s in self.seen.get(&i).into_iter().flatten() {
+            if s.0 == g {
+                *m.entry((s.1, s.2)).or_default() += 1;
+            }
+        }
+        m
     }
 }
