@@ -284,6 +284,7 @@ fn malformed_files_name_line_and_key() {
                 "line 15, mcs[0].loopback: applies to clients only",
             ],
         ),
+        ("[server]\nbind = \"127.0.0.1:1\"\nredirect_interval = \"3m\"\n[server.scsp]\nserver_id = 1\n[[server.peers]]\naddress = \"12345\"\n", &["line 3, server.redirect_interval: with peers at most 2m: the redirect entry is re-originated \"at least every 2 minutes\" (RFC 2443 §2)"]),
         ("[[client]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\n[client.timers]\nadd_retry = [\"1s\"]\n", &["line 5, client[0].timers.add_retry: invalid length 1, expected an array of length 2"]),
         ("[emulation]\nmax_sdu = 10\ndead_factor = 0\n[[mcs]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\n", &["line 3, emulation.dead_factor: must be at least 1", "line 2, emulation.max_sdu: must be between 128 and 65535 octets"]),
     ];

@@ -220,6 +220,13 @@ fn check_server(cfg: &Config, s: &ServerRole, base: Option<&Path>, p: &mut Probl
         );
     }
     positive(p, &at.key("redirect_interval"), s.redirect_interval);
+    if !s.peers.is_empty() && s.redirect_interval.0 > Duration::from_secs(120) {
+        p.add(
+            &at.key("redirect_interval"),
+            "with peers at most 2m: the redirect entry is re-originated \"at least every 2 \
+             minutes\" (RFC 2443 §2)",
+        );
+    }
     if !(128..=65_543).contains(&s.max_sdu) {
         p.add(&at.key("max_sdu"), "must be between 128 and 65543 octets");
     }
