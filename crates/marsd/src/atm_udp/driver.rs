@@ -9,6 +9,7 @@
 //!   requests are carried out on its own thread, under the endpoint's lock, at the point of
 //!   the event stream it has read to, so that they mean what they would in engine mode.
 
+use std::any::Any;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -19,7 +20,7 @@ use mars_proto::{AtmUser, Instant, VcEvent, VcRequest};
 use mars_wire::AtmAddress;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, Notify};
+use tokio::sync::{mpsc, oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::batch::{self, Sent};
@@ -169,6 +170,8 @@ trait Attached {
     /// Hand over what the endpoint has told, and carry out what the user asks, until both
     /// sides are quiet.
     fn exchange(&mut self, now: Instant, ep: &mut Endpoint, shared: &Shared);
+    /// The user itself, for [`EngineEndpoint::with`] (the engine in engine mode).
+    fn user(&mut self) -> &mut dyn Any;
     fn deadline(&self) -> Option<Instant>;
     fn on_timeout(&mut self, now: Instant);
 }
@@ -178,6 +181,9 @@ trait Attached {
 struct RawUser;
 
 impl Attached for RawUser {
+    fn user(&mut self) -> &mut dyn Any {
+        self
+    }
     fn exchange(&mut self, _: Instant, ep: &mut Endpoint, shared: &Shared) {
         if ep.pending_events() > 0 {
             shared.to_user.notify_one();
@@ -192,7 +198,10 @@ impl Attached for RawUser {
 /// Engine mode: the loop of [`mars_proto::engine`], all in the driver task.
 struct EngineUser<E>(E);
 
-impl<E: AtmUser> Attached for EngineUser<E> {
+impl<E: AtmUser + 'static> Attached for EngineUser<E> {
+    fn user(&mut self) -> &mut dyn Any {
+        &mut self.0
+    }
     fn exchange(&mut self, now: Instant, ep: &mut Endpoint, _: &Shared) {
         loop {
             let mut busy = false;
@@ -217,13 +226,19 @@ impl<E: AtmUser> Attached for EngineUser<E> {
     }
 }
 
+/// A closure run on the attached user inside the endpoint task, with the loop's `now`.
+type Call = Box<dyn FnOnce(&mut dyn Any, Instant) + Send>;
+
 /// The driver loop. Returns the user when told to stop (or when every handle is dropped).
+/// `calls` carries closures to run on the user (see [`EngineEndpoint::with`]).
 async fn run<A: Attached>(
     sock: UdpSocket,
     shared: Arc<Shared>,
     mut user: A,
     mut stop: mpsc::UnboundedReceiver<()>,
+    mut calls: mpsc::UnboundedReceiver<Call>,
 ) -> A {
+    let mut pending: Option<Call> = None;
     let epoch = shared.epoch;
     let to_tokio = move |t: Instant| epoch + t.since_epoch();
     let mut buf = vec![0u8; 65_536];
@@ -260,8 +275,14 @@ async fn run<A: Attached>(
                     }
                 }
             }
-            // 2. Timers.
+            // 2. Closures on the user (control-socket queries and commands), then timers.
             let now = shared.now();
+            if let Some(f) = pending.take() {
+                f(user.user(), now);
+            }
+            while let Ok(f) = calls.try_recv() {
+                f(user.user(), now);
+            }
             if ep.poll_timeout().is_some_and(|t| t <= now) {
                 ep.handle_timeout(now);
             }
@@ -294,6 +315,7 @@ async fn run<A: Attached>(
         }
         tokio::select! {
             _ = stop.recv() => return user,
+            Some(f) = calls.recv() => pending = Some(f),
             _ = shared.to_driver.notified() => {}
             _ = sock.readable() => {}
             _ = &mut sleep => {}
@@ -325,7 +347,8 @@ impl RawEndpoint {
         let shared = Shared::new(ep);
         let inner = shared.clone();
         let task = tokio::spawn(async move {
-            run(sock, inner, RawUser, stop_rx).await;
+            let (_calls, calls_rx) = mpsc::unbounded_channel();
+            run(sock, inner, RawUser, stop_rx, calls_rx).await;
         });
         Ok(RawEndpoint {
             shared,
@@ -394,6 +417,7 @@ impl RawEndpoint {
 pub struct EngineEndpoint<E> {
     shared: Arc<Shared>,
     stop: mpsc::UnboundedSender<()>,
+    calls: mpsc::UnboundedSender<Call>,
     local: SocketAddr,
     atm: AtmAddress,
     task: JoinHandle<E>,
@@ -408,17 +432,41 @@ impl<E: AtmUser + Send + 'static> EngineEndpoint<E> {
         let (local, atm) = (sock.local_addr()?, ep.address());
         let engine = make(atm);
         let (stop, stop_rx) = mpsc::unbounded_channel();
+        let (calls, calls_rx) = mpsc::unbounded_channel();
         let shared = Shared::new(ep);
         let inner = shared.clone();
-        let task =
-            tokio::spawn(async move { run(sock, inner, EngineUser(engine), stop_rx).await.0 });
+        let task = tokio::spawn(async move {
+            run(sock, inner, EngineUser(engine), stop_rx, calls_rx)
+                .await
+                .0
+        });
         Ok(EngineEndpoint {
             shared,
             stop,
+            calls,
             local,
             atm,
             task,
         })
+    }
+
+    /// Run `f` on the engine inside the endpoint task, with the loop's current time, and
+    /// return its result; `None` if the endpoint has stopped. Whatever the closure makes the
+    /// engine produce (requests, a changed deadline) is carried out by the same loop turn.
+    /// This is how the daemon's control socket queries state and issues commands on a
+    /// running engine without sharing it.
+    pub async fn with<R: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut E, Instant) -> R + Send + 'static,
+    ) -> Option<R> {
+        let (tx, rx) = oneshot::channel();
+        let call: Call = Box::new(move |user, now| {
+            if let Some(engine) = user.downcast_mut::<E>() {
+                let _ = tx.send(f(engine, now));
+            }
+        });
+        self.calls.send(call).ok()?;
+        rx.await.ok()
     }
 
     /// Stop the loop and hand back the engine (for inspection).

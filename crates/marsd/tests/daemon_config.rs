@@ -1,0 +1,328 @@
+//! The configuration file: every key parses and reaches the engine it configures (the
+//! example `examples/three-hosts/host-a.toml` sets every key), every key is documented in
+//! `docs/configuration.md`, defaults are the engines' (RFC) defaults, and malformed files
+//! give exactly the promised one-line messages with line and key.
+
+use std::path::Path;
+use std::time::Duration;
+
+use mars_proto::scsp::{AuthMode, StaleOwnPolicy};
+use mars_wire::scsp::{AuthAlgorithm, ScspId};
+use mars_wire::AtmAddress;
+use marsd::config::{build, Config};
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn example() -> (Config, std::path::PathBuf) {
+    let p = root().join("examples/three-hosts/host-a.toml");
+    (Config::load(&p).unwrap_or_else(|e| panic!("{e}")), p)
+}
+
+fn a(s: &str) -> AtmAddress {
+    s.parse().unwrap()
+}
+
+const S: fn(u64) -> Duration = Duration::from_secs;
+
+#[test]
+fn every_key_reaches_its_engine() {
+    let (c, path) = example();
+    let base = path.parent();
+    // [daemon], [metrics], [emulation], [underlay]
+    assert_eq!(c.daemon.control_socket, Path::new("/run/marsd/marsd.sock"));
+    assert_eq!(c.daemon.shutdown_grace.0, S(2));
+    assert_eq!(
+        c.metrics.as_ref().unwrap().listen,
+        "127.0.0.1:9464".parse().unwrap()
+    );
+    let e = build::endpoint_config(&c.emulation);
+    assert_eq!(
+        (e.retransmit_interval, e.max_transmissions),
+        (Duration::from_millis(250), 8)
+    );
+    assert_eq!((e.keepalive_interval, e.dead_factor), (S(1), 3));
+    assert_eq!(
+        (e.max_pending_per_peer, e.max_pending, e.max_legs),
+        (256, 4096, 65536)
+    );
+    assert_eq!((e.max_tombstones, e.max_sdu), (16384, 9188));
+    let u = marsd::atm_udp::Underlay::from(&c.underlay);
+    assert_eq!(
+        u.resolve(&a("47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00")),
+        Some("192.0.2.9:2443".parse().unwrap())
+    );
+    // [server]
+    let s = c.server.as_ref().unwrap();
+    let me = s.atm.unwrap();
+    assert_eq!(me, a("35.0001.C0000201098B00000000.000000000000.00"));
+    assert_eq!(
+        (s.name.as_str(), s.bind),
+        ("mars-a", "192.0.2.1:2443".parse().unwrap())
+    );
+    let d = build::distributed_config(s, me, base);
+    let sc = &d.server;
+    assert_eq!(sc.protocol_address.to_string(), "192.0.2.1");
+    assert_eq!(sc.protocols, vec![mars_wire::Protocol::IPV4]);
+    assert_eq!(sc.cmi_range, (1, 999));
+    assert_eq!(sc.redirect_interval, S(60));
+    assert!(sc.backups.is_empty() && sc.redirect_hard && sc.verify_source);
+    assert_eq!((sc.max_sdu, sc.max_vcs, sc.initial_msn), (9188, 100_000, 0));
+    // [server.scsp]
+    let sp = &d.scsp;
+    assert_eq!(
+        (sp.local_id.clone(), d.server_group_id, sp.family_id),
+        (ScspId::from_u32(1), 1, 0)
+    );
+    assert_eq!(
+        (d.flush_grace, d.tombstone_hold, d.startup_hold),
+        (S(15), S(600), S(30))
+    );
+    assert_eq!(
+        (sp.tombstone_hold, sp.origination_hold),
+        (S(600), Some(S(30)))
+    );
+    assert_eq!((sp.connect_retry, sp.callee_fallback), (S(5), Some(S(30))));
+    assert_eq!(
+        (sp.hello_jitter_percent, sp.max_cache_entries),
+        (10, 16_000_000)
+    );
+    assert_eq!((sp.restarted, sp.restart_seq_offset), (false, 65536));
+    assert_eq!(
+        (sp.stale_own_entries, sp.rng_seed),
+        (StaleOwnPolicy::Purge, 1)
+    );
+    assert_eq!(d.redirect_interval, S(60));
+    // [[server.peers]] and their keys
+    let p0 = &sp.dcs[0];
+    assert_eq!(
+        p0.address,
+        a("35.0001.C0000202098B00000000.000000000000.00")
+    );
+    assert_eq!(p0.id, Some(ScspId::from_u32(2)));
+    let pr = &p0.params;
+    assert_eq!(
+        (pr.hello_interval, pr.dead_factor, pr.ca_rexmt_interval),
+        (S(3), 3, S(3))
+    );
+    assert_eq!(
+        (pr.csus_rexmt_interval, pr.csu_rexmt_interval),
+        (S(3), S(2))
+    );
+    assert_eq!((pr.rexmt_limit, pr.hop_count, p0.max_sdu), (5, 32, 9188));
+    assert_eq!(
+        (p0.auth.mode, p0.auth.send_spi),
+        (AuthMode::Mandatory, Some(258))
+    );
+    let k = &p0.auth.associations[0];
+    assert_eq!((k.spi, k.algorithm), (258, AuthAlgorithm::HmacSha256));
+    assert_eq!(
+        k.key,
+        hex::decode("6d617273642d612d622d6b65792d30303031").unwrap()
+    );
+    assert_eq!(k.lifetime, Some(S(30 * 86_400)));
+    let k1 = &sp.dcs[1].auth.associations[0];
+    assert_eq!((k1.spi, k1.algorithm), (259, AuthAlgorithm::HmacMd5_128));
+    assert_eq!(
+        k1.key,
+        hex::decode("6d617273642d612d632d6b6579").unwrap(),
+        "key_file"
+    );
+    // [[client]] and its timers
+    let cl = &c.client[0];
+    let cc = build::member_endpoint(cl, a("35.0001.C0000201098C00000000.000000000000.00"));
+    assert_eq!(cc.mars.len(), 3);
+    assert_eq!(build::groups(cl).len(), 2);
+    assert_eq!(
+        (cc.protocol, cc.protocol_address.to_string()),
+        (mars_wire::Protocol::IPV4, "192.0.2.1".into())
+    );
+    assert_eq!(
+        (cc.loopback, cc.seed, cc.max_sdu, cc.queue_limit),
+        (false, 11, 9188, 64)
+    );
+    assert_eq!((cc.max_out_vcs, cc.max_in_vcs), (4096, 4096));
+    let t = &cc.timers;
+    assert_eq!(
+        (t.mars_vc_idle, t.vc_idle, t.multi_part_timeout),
+        (S(1200), Some(S(1200)), S(10))
+    );
+    assert_eq!(
+        (t.add_retry, t.revalidate_delay),
+        ((S(5), S(10)), (S(1), S(10)))
+    );
+    assert_eq!((t.join_leave_interval, t.join_leave_limit), (S(10), 5));
+    assert_eq!((t.reregister_delay, t.force_wait), ((S(1), S(10)), S(60)));
+    assert_eq!(
+        (
+            t.redirect_map_miss_limit,
+            t.request_interval,
+            t.request_limit
+        ),
+        (S(240), S(10), 5)
+    );
+    assert_eq!(
+        (t.nak_holddown, t.rejoin_delay, t.loop_limit),
+        ((S(5), S(10)), (S(1), S(10)), 3)
+    );
+    // [[mcs]]
+    let m = build::mcs_config(&c.mcs[0], a("35.0001.C0000201098D00000000.000000000000.00"));
+    assert_eq!(m.groups, vec!["224.9.9.9".parse().unwrap()]);
+    assert_eq!(m.endpoint.timers.vc_idle, None);
+    assert_eq!(c.role_names(), vec!["mars-a", "host-a", "mcs-a"]);
+}
+
+#[test]
+fn every_key_is_documented() {
+    let text = std::fs::read_to_string(root().join("examples/three-hosts/host-a.toml")).unwrap();
+    let docs = std::fs::read_to_string(root().join("docs/configuration.md")).unwrap();
+    let doc = toml_edit::ImDocument::parse(text.as_str()).unwrap();
+    fn keys(t: &dyn toml_edit::TableLike, out: &mut Vec<String>) {
+        for (k, item) in t.iter() {
+            out.push(k.to_string());
+            if let Some(t) = item.as_table_like() {
+                keys(t, out);
+            }
+            if let Some(a) = item.as_array_of_tables() {
+                for t in a.iter() {
+                    keys(t, out);
+                }
+            }
+        }
+    }
+    let mut all = Vec::new();
+    keys(doc.as_table(), &mut all);
+    all.sort();
+    all.dedup();
+    assert!(all.len() > 80, "{}", all.len());
+    let missing: Vec<&String> = all
+        .iter()
+        .filter(|k| !docs.contains(&format!("`{k}`")) && !docs.contains(&format!("[{k}]")))
+        .collect();
+    assert!(missing.is_empty(), "undocumented keys: {missing:?}");
+}
+
+#[test]
+fn defaults_are_the_engines() {
+    let c = Config::parse("[server]\nbind = \"127.0.0.1:2443\"\n[[client]]\nbind = \"127.0.0.2:2443\"\nmars = [\"12345\"]\n", None).unwrap();
+    let s = c.server.as_ref().unwrap();
+    let me = a("35.0001.7F000001098B00000000.000000000000.00");
+    let built = build::server_config(s, me);
+    let rfc = mars_proto::mars::server::ServerConfig::new(me);
+    assert_eq!(format!("{built:?}"), format!("{rfc:?}"));
+    let e = build::endpoint_config(&c.emulation);
+    assert_eq!(e, marsd::atm_udp::EndpointConfig::default());
+    let cc = build::member_endpoint(&c.client[0], me);
+    assert_eq!(cc.timers, mars_proto::mars::client::TimerConfig::default());
+    assert_eq!(c.daemon.control_socket, Path::new("/run/marsd/marsd.sock"));
+    assert!(c.metrics.is_none() && c.underlay.embedding);
+    assert_eq!(c.role_names(), vec!["server", "client-1"]);
+    // With peers: the SCSP defaults of the engine.
+    let c = Config::parse("[server]\nbind = \"127.0.0.1:2443\"\n[server.scsp]\nserver_id = 9\n[[server.peers]]\naddress = \"12345\"\n", None).unwrap();
+    let d = build::distributed_config(c.server.as_ref().unwrap(), me, None);
+    let want = mars_proto::scsp::ScspConfig::new(ScspId::from_u32(9), me);
+    assert_eq!(d.scsp.dcs[0].params, mars_proto::scsp::DcsParams::default());
+    assert_eq!(d.scsp.dcs[0].auth.mode, AuthMode::Off);
+    assert_eq!(
+        (d.scsp.origination_hold, d.scsp.callee_fallback),
+        (want.origination_hold, want.callee_fallback)
+    );
+    assert_eq!((d.flush_grace, d.startup_hold), (S(15), S(30)));
+    // Scaled timers: the RFC's divided by `scale`, explicit keys win.
+    let c = Config::parse("[[client]]\nbind = \"127.0.0.2:2443\"\nmars = [\"12345\"]\n[client.timers]\nscale = 10\nforce_wait = \"2s\"\nvc_idle = \"off\"\n", None).unwrap();
+    let t = build::timers(&c.client[0].timers);
+    assert_eq!(
+        (t.join_leave_interval, t.force_wait, t.vc_idle),
+        (S(1), S(2), None)
+    );
+}
+
+/// Each malformed file and the exact messages it gives.
+#[test]
+fn malformed_files_name_line_and_key() {
+    let peer = "47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00";
+    let cases: &[(&str, &[&str])] = &[
+        ("", &["no role configured: add [server], [[client]] or [[mcs]]"]),
+        ("[server\n", &["line 1: invalid table header; expected `.`, `]`"]),
+        ("[server]\nbind = \"127.0.0.1:1\"\nbnid = 2\n", &["line 3, server.bnid: unknown field `bnid`, expected one of `name`, `bind`, `atm`, `protocol_address`, `protocols`, `cmi_range`, `redirect_interval`, `backups`, `redirect_hard`, `max_sdu`, `verify_source`, `max_vcs`, `initial_msn`, `scsp`, `peers`"]),
+        ("[server]\nname = \"s\"\n", &["line 1, server: missing field `bind`"]),
+        ("[server]\nbind = 5\n", &["line 2, server.bind: invalid type: integer `5`, expected socket address"]),
+        ("[server]\nbind = \"0.0.0.0:2443\"\n", &["line 2, server.bind: 0.0.0.0:2443 cannot be embedded in an ATM address (RFC 4548): bind a host address, or give `atm` and list it in the other hosts' [[underlay.entries]]"]),
+        ("[server]\nbind = \"[::1]:2443\"\n", &["line 2, server.bind: no ATM address for [::1]:2443: IPv6 has no RFC 4548 embedding here; give `atm` and a static [[underlay.entries]] entry"]),
+        ("[server]\nbind = \"127.0.0.1:1\"\nredirect_interval = \"5x\"\n", &["line 3, server.redirect_interval: not a duration: expected a number and a unit (ms, s, m, h, d), e.g. \"250ms\", \"3s\", \"20m\""]),
+        ("[server]\nbind = \"127.0.0.1:1\"\nredirect_interval = \"0s\"\n", &["line 3, server.redirect_interval: must be longer than zero"]),
+        ("[server]\nbind = \"127.0.0.1:1\"\nprotocols = [\"ipx\"]\n", &["line 3, server.protocols[0]: unknown variant `ipx`, expected `ipv4` or `ipv6`"]),
+        ("[server]\nbind = \"127.0.0.1:1\"\n[server.scsp]\nserver_id = 1\nhello_jitter_percent = 60\n[[server.peers]]\naddress = \"47.00\"\n", &["line 7, server.peers[0].address: not an ATM address: expected an NSAPA of 40 hex digits (dots allowed, e.g. 47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00) or an E.164 number of 1 to 15 digits"]),
+        (
+            &format!("[server]\nbind = \"127.0.0.1:1\"\n[server.scsp]\nserver_id = 1\nhello_jitter_percent = 60\nhello_interval = \"0s\"\n[[server.peers]]\naddress = \"{peer}\"\nid = 1\nauth = \"mandatory\"\nsend_spi = 4\n[[server.peers]]\naddress = \"{peer}\"\n[[server.peers.keys]]\nspi = 1\nkey = \"xyz\"\n[[server.peers.keys]]\nspi = 1\n"),
+            &[
+                "line 5, server.scsp.hello_jitter_percent: must be at most 50",
+                "line 6, server.scsp.hello_interval: must be longer than zero",
+                "line 9, server.peers[0].id: is this server's own SCSP ID (server.scsp.server_id)",
+                "line 10, server.peers[0].auth: mandatory authentication needs at least one [[server.peers.keys]] entry",
+                "line 11, server.peers[0].send_spi: no key of this peer has SPI 4",
+                "line 13, server.peers[1].address: repeats the address of an earlier peer",
+                "line 16, server.peers[1].keys[0].key: not a key: expected hexadecimal digits",
+                "line 18, server.peers[1].keys[1].spi: SPI 1 is configured twice for this peer",
+                "line 17, server.peers[1].keys[1].key: give the key in hex (`key`) or a `key_file`",
+            ],
+        ),
+        (
+            "[server]\nbind = \"127.0.0.1:1\"\n[[client]]\nname = \"server\"\nbind = \"127.0.0.1:1\"\nmars = []\ngroups = [\"224.1.2.3\", \"224.1.2.3\", \"224.2.0.9-224.2.0.1\", \"ff15::1\"]\n[client.timers]\nscale = 0\nadd_retry = [\"9s\", \"1s\"]\n[[mcs]]\nbind = \"127.0.0.3:1\"\nmars = [\"12345\"]\ngroups = [\"224.0.0.0-224.0.0.9\"]\nloopback = true\n",
+            &[
+                "line 4, client[0].name: role name \"server\" is used twice",
+                "line 5, client[0].bind: 127.0.0.1:1 is bound by another role: each role needs its own socket",
+                "line 5, client[0].bind: ATM address 35.0001.7F000001000100000000.000000000000.00 is used by another role",
+                "line 6, client[0].mars: name at least one MARS (RFC 2022 §5.4)",
+                "line 7, client[0].groups[1]: listed twice",
+                "line 7, client[0].groups[2]: 224.2.0.9 is above 224.2.0.1: a block is MIN-MAX",
+                "line 7, client[0].groups[3]: not a group: expected an IPv4 address or a block MIN-MAX (e.g. 224.1.2.3 or 224.1.0.0-224.1.0.255)",
+                "line 9, client[0].timers.scale: must be at least 1",
+                "line 10, client[0].timers.add_retry: [9s, 1s]: the low end is above the high end",
+                "line 14, mcs[0].groups[0]: an MCS serves single groups, not blocks (RFC 2149 §4.1.2)",
+                "line 15, mcs[0].loopback: applies to clients only",
+            ],
+        ),
+        ("[server]\nbind = \"127.0.0.1:1\"\nredirect_interval = \"3m\"\n[server.scsp]\nserver_id = 1\n[[server.peers]]\naddress = \"12345\"\n", &["line 3, server.redirect_interval: with peers at most 2m: the redirect entry is re-originated \"at least every 2 minutes\" (RFC 2443 §2)"]),
+        ("[[client]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\n[client.timers]\nadd_retry = [\"1s\"]\n", &["line 5, client[0].timers.add_retry: invalid length 1, expected an array of length 2"]),
+        ("[emulation]\nmax_sdu = 10\ndead_factor = 0\n[[mcs]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\n", &["line 3, emulation.dead_factor: must be at least 1", "line 2, emulation.max_sdu: must be between 128 and 65535 octets"]),
+    ];
+    for (text, want) in cases {
+        let got = match Config::parse(text, None) {
+            Ok(_) => vec!["OK".to_string()],
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        };
+        let mut g = got.clone();
+        let mut w: Vec<String> = want.iter().map(ToString::to_string).collect();
+        g.sort();
+        w.sort();
+        assert_eq!(g, w, "for\n{text}");
+    }
+}
+
+#[test]
+fn reload_rules() {
+    let base = "[server]\nbind = \"127.0.0.1:1\"\nbackups = []\n[[client]]\nname = \"c\"\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\ngroups = [\"224.1.1.1\"]\n";
+    let old = Config::parse(base, None).unwrap();
+    let new = base
+        .replace("backups = []", "backups = [\"777\"]")
+        .replace("224.1.1.1", "224.2.2.2");
+    let (_, plan) = marsd::config::reload::plan(&old, &new, None).unwrap();
+    assert_eq!(plan.backups, Some(vec![a("777")]));
+    assert_eq!(plan.groups[0].join[0].0.to_string(), "224.2.2.2");
+    assert_eq!(plan.groups[0].leave[0].0.to_string(), "224.1.1.1");
+    let bad = base.replace("mars = [\"12345\"]", "mars = [\"54321\"]");
+    let e = marsd::config::reload::plan(&old, &bad, None).unwrap_err();
+    assert_eq!(e.to_string(), "line 7, client[0].mars[0]: this key cannot change while marsd runs: restart it (reload refused)");
+    let e = marsd::config::reload::plan(
+        &old,
+        &format!("{base}[metrics]\nlisten = \"127.0.0.1:1\"\n"),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 9, metrics: this key cannot change while marsd runs: restart it (reload refused)"
+    );
+}
