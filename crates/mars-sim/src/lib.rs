@@ -16,6 +16,7 @@ pub mod contract;
 pub mod fabric;
 pub mod pcap;
 pub mod sim;
+pub mod traffic;
 
 pub use fabric::{
     EndpointCounters, EndpointId, Fabric, FabricConfig, FabricCounters, FabricError, LinkConfig,

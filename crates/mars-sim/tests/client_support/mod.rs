@@ -3,51 +3,19 @@
 //! collect what each client delivered.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use mars_proto::mars::client::datapath::ipv4_packet;
-use mars_proto::mars::client::{ClientConfig, ClientEvent, MarsClient, TimerConfig};
+use mars_proto::mars::client::{ClientConfig, MarsClient, TimerConfig};
 use mars_proto::mars::mcs::{Mcs, McsConfig};
 use mars_proto::mars::server::{MarsServer, ServerConfig};
 use mars_proto::Instant;
+pub use mars_sim::traffic::{group, tagged_datagram, Deliveries};
 use mars_sim::{test_address, EndpointId, Fabric, FabricConfig, LinkConfig, Sim};
 use mars_wire::{AtmAddress, ProtoAddr};
-
-/// Group number `n` (224.1.0.n).
-pub fn group(n: u8) -> ProtoAddr {
-    ProtoAddr::v4(Ipv4Addr::new(224, 1, 0, n))
-}
 
 /// The timers of the tests: the RFC's, ten times faster.
 pub fn timers() -> TimerConfig {
     TimerConfig::scaled_down(10)
-}
-
-/// One datagram as a receiver saw it: (group, sender index, sequence number, when).
-pub type Seen = (ProtoAddr, u32, u32, Instant);
-
-/// A tagged datagram from sender `from` with sequence `seq` to `g`.
-pub fn datagram(g: ProtoAddr, from: u32, seq: u32) -> Vec<u8> {
-    let mut payload = from.to_be_bytes().to_vec();
-    payload.extend_from_slice(&seq.to_be_bytes());
-    let dst = g.to_v4().unwrap_or(Ipv4Addr::UNSPECIFIED);
-    ipv4_packet(
-        Ipv4Addr::new(10, 0, (from >> 8) as u8, from as u8),
-        dst,
-        &payload,
-    )
-}
-
-fn parse(packet: &[u8]) -> Option<(ProtoAddr, u32, u32)> {
-    if packet.len() < 28 {
-        return None;
-    }
-    let g = ProtoAddr::from_slice(&packet[16..20])?;
-    let from = u32::from_be_bytes(packet[20..24].try_into().ok()?);
-    let seq = u32::from_be_bytes(packet[24..28].try_into().ok()?);
-    Some((g, from, seq))
 }
 
 /// The cluster.
@@ -56,10 +24,8 @@ pub struct Cluster {
     pub servers: Vec<EndpointId>,
     pub clients: Vec<EndpointId>,
     pub mcss: Vec<EndpointId>,
-    /// What each client delivered, in order.
-    pub seen: BTreeMap<usize, Vec<Seen>>,
-    /// Every event of each client, in order (deliveries excluded).
-    pub events: BTreeMap<usize, Vec<ClientEvent>>,
+    /// What the clients delivered and reported (`seen`, `events`, through `Deref`).
+    pub out: Deliveries,
     pub mars: Vec<AtmAddress>,
 }
 
@@ -135,8 +101,7 @@ impl Cluster {
             servers,
             clients,
             mcss,
-            seen: BTreeMap::new(),
-            events: BTreeMap::new(),
+            out: Deliveries::default(),
             mars,
         }
     }
@@ -180,25 +145,11 @@ impl Cluster {
 
     /// Drain every client's events.
     pub fn collect(&mut self) {
+        let now = self.sim.now();
         for i in 0..self.clients.len() {
             let ep = self.clients[i];
-            let Some(c) = self.sim.engine_mut::<MarsClient>(ep) else {
-                continue;
-            };
-            let mut evs = Vec::new();
-            while let Some(e) = c.poll_event() {
-                evs.push(e);
-            }
-            for e in evs {
-                match e {
-                    ClientEvent::Delivered(d) => {
-                        if let Some((g, from, seq)) = parse(&d.packet) {
-                            let now = self.sim.now();
-                            self.seen.entry(i).or_default().push((g, from, seq, now));
-                        }
-                    }
-                    e => self.events.entry(i).or_default().push(e),
-                }
+            if let Some(c) = self.sim.engine_mut::<MarsClient>(ep) {
+                self.out.drain(i, c, now);
             }
         }
     }
@@ -226,28 +177,21 @@ impl Cluster {
 
     pub fn send(&mut self, i: usize, g: ProtoAddr, seq: u32) {
         let now = self.now();
-        let pkt = datagram(g, i as u32, seq);
+        let pkt = tagged_datagram(g, i as u32, seq);
         self.client(i).send(now, g, &pkt).expect("send");
         self.sim.poke(self.clients[i]);
     }
+}
 
-    /// What client `i` saw from sender `from` in group `g`.
-    pub fn seen_from(&self, i: usize, g: ProtoAddr, from: u32) -> Vec<u32> {
-        self.seen
-            .get(&i)
-            .map(|v| {
-                v.iter()
-                    .filter(|s| s.0 == g && s.1 == from)
-                    .map(|s| s.2)
-                    .collect()
-            })
-            .unwrap_or_default()
+impl std::ops::Deref for Cluster {
+    type Target = Deliveries;
+    fn deref(&self) -> &Deliveries {
+        &self.out
     }
+}
 
-    /// Events of client `i` matching `f`.
-    pub fn count_events(&self, i: usize, f: impl Fn(&ClientEvent) -> bool) -> usize {
-        self.events
-            .get(&i)
-            .map_or(0, |v| v.iter().filter(|e| f(e)).count())
+impl std::ops::DerefMut for Cluster {
+    fn deref_mut(&mut self) -> &mut Deliveries {
+        &mut self.out
     }
 }

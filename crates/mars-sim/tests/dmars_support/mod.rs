@@ -4,24 +4,18 @@
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use mars_proto::dmars::{DistributedConfig, DistributedServer, DmarsEvent};
-use mars_proto::mars::client::datapath::ipv4_packet;
-use mars_proto::mars::client::{ClientConfig, ClientEvent, MarsClient, TimerConfig};
+use mars_proto::mars::client::{ClientConfig, MarsClient, TimerConfig};
 use mars_proto::mars::mcs::{Mcs, McsConfig};
 use mars_proto::mars::server::ServerConfig;
 use mars_proto::scsp::{DcsConfig, DcsParams, ScspConfig};
 use mars_proto::Instant;
+pub use mars_sim::traffic::{group, tagged_datagram, Deliveries};
 use mars_sim::{test_address, EndpointId, Fabric, FabricConfig, LinkConfig, Sim};
 use mars_wire::scsp::ScspId;
 use mars_wire::{AtmAddress, ProtoAddr};
-
-/// Group number `n` (224.1.0.n).
-pub fn group(n: u8) -> ProtoAddr {
-    ProtoAddr::v4(Ipv4Addr::new(224, 1, 0, n))
-}
 
 /// The shape of the server group's DCS graph (RFC 2443 §2: it "must span the set of MARS
 /// Servers").
@@ -80,30 +74,6 @@ impl Default for LisSpec {
 pub const SERVER_BASE: u64 = 1_000_000;
 pub const MCS_BASE: u64 = 2_000_000;
 
-/// One datagram as a receiver saw it: (group, sender index, sequence number, when).
-pub type Seen = (ProtoAddr, u32, u32, Instant);
-
-pub fn datagram(g: ProtoAddr, from: u32, seq: u32) -> Vec<u8> {
-    let mut payload = from.to_be_bytes().to_vec();
-    payload.extend_from_slice(&seq.to_be_bytes());
-    let dst = g.to_v4().unwrap_or(Ipv4Addr::UNSPECIFIED);
-    ipv4_packet(
-        Ipv4Addr::new(10, 0, (from >> 8) as u8, from as u8),
-        dst,
-        &payload,
-    )
-}
-
-fn parse(packet: &[u8]) -> Option<(ProtoAddr, u32, u32)> {
-    if packet.len() < 28 {
-        return None;
-    }
-    let g = ProtoAddr::from_slice(&packet[16..20])?;
-    let from = u32::from_be_bytes(packet[20..24].try_into().ok()?);
-    let seq = u32::from_be_bytes(packet[24..28].try_into().ok()?);
-    Some((g, from, seq))
-}
-
 /// The CMI range of server `i` of `n`: disjoint per server (RFC 2443 §2), the 16-bit space
 /// shared out evenly.
 pub fn cmi_range(i: usize, n: usize) -> (u16, u16) {
@@ -151,8 +121,8 @@ pub struct Lis {
     pub mars: Vec<AtmAddress>,
     /// Home server of each client.
     pub home: Vec<usize>,
-    pub seen: BTreeMap<usize, Vec<Seen>>,
-    pub events: BTreeMap<usize, Vec<ClientEvent>>,
+    /// What the clients delivered and reported (`seen`, `events`, through `Deref`).
+    pub out: Deliveries,
     pub server_events: BTreeMap<usize, Vec<DmarsEvent>>,
     pub configs: Vec<DistributedConfig>,
 }
@@ -211,8 +181,7 @@ impl Lis {
             mcss,
             mars,
             home,
-            seen: BTreeMap::new(),
-            events: BTreeMap::new(),
+            out: Deliveries::default(),
             server_events: BTreeMap::new(),
             configs,
         }
@@ -262,25 +231,11 @@ impl Lis {
     }
 
     pub fn collect(&mut self) {
+        let now = self.sim.now();
         for i in 0..self.clients.len() {
             let ep = self.clients[i];
-            let Some(c) = self.sim.engine_mut::<MarsClient>(ep) else {
-                continue;
-            };
-            let mut evs = Vec::new();
-            while let Some(e) = c.poll_event() {
-                evs.push(e);
-            }
-            for e in evs {
-                match e {
-                    ClientEvent::Delivered(d) => {
-                        if let Some((g, from, seq)) = parse(&d.packet) {
-                            let now = self.sim.now();
-                            self.seen.entry(i).or_default().push((g, from, seq, now));
-                        }
-                    }
-                    e => self.events.entry(i).or_default().push(e),
-                }
+            if let Some(c) = self.sim.engine_mut::<MarsClient>(ep) {
+                self.out.drain(i, c, now);
             }
         }
         for i in 0..self.servers.len() {
@@ -328,21 +283,9 @@ impl Lis {
 
     pub fn send(&mut self, i: usize, g: ProtoAddr, seq: u32) {
         let now = self.now();
-        let pkt = datagram(g, i as u32, seq);
+        let pkt = tagged_datagram(g, i as u32, seq);
         self.client(i).send(now, g, &pkt).expect("send");
         self.sim.poke(self.clients[i]);
-    }
-
-    pub fn seen_from(&self, i: usize, g: ProtoAddr, from: u32) -> Vec<u32> {
-        self.seen
-            .get(&i)
-            .map(|v| {
-                v.iter()
-                    .filter(|s| s.0 == g && s.1 == from)
-                    .map(|s| s.2)
-                    .collect()
-            })
-            .unwrap_or_default()
     }
 
     /// The ATM addresses server `i`'s database lists for `g` (what MARS_REQUEST answers a
@@ -399,15 +342,17 @@ impl Lis {
     pub fn server_map(&self, i: usize, g: ProtoAddr) -> Vec<AtmAddress> {
         self.server(i).server().clusters()[0].db.server_map(&g)
     }
+}
 
-    /// How many times client `i` received each (sender, seq) in `g`: exactly-once checks.
-    pub fn copies(&self, i: usize, g: ProtoAddr) -> BTreeMap<(u32, u32), usize> {
-        let mut m = BTreeMap::new();
-        for s in self.seen.get(&i).into_iter().flatten() {
-            if s.0 == g {
-                *m.entry((s.1, s.2)).or_default() += 1;
-            }
-        }
-        m
+impl std::ops::Deref for Lis {
+    type Target = Deliveries;
+    fn deref(&self) -> &Deliveries {
+        &self.out
+    }
+}
+
+impl std::ops::DerefMut for Lis {
+    fn deref_mut(&mut self) -> &mut Deliveries {
+        &mut self.out
     }
 }
