@@ -1,7 +1,8 @@
 //! From a MARS_JOIN to its copy on every server's ClusterControlVC, across three `marsd`
 //! servers of one server group (RFC 2443) on loopback: p50/p99.
 //!
-//! `cargo bench -p marsd --bench daemon_join` (`-- --quick` for 200 joins instead of 2,000).
+//! `cargo bench -p marsd --bench daemon_join` (`-- --quick` for 200 joins per scenario instead
+//! of 1,000).
 //!
 //! Three `marsd` server processes (full mesh, 127.0.0.1/.2/.3). In this process: a joiner
 //! registered with server A, and one observer registered with each server — real
@@ -9,7 +10,9 @@
 //! MARS_JOIN copy on their ClusterControlVC (`daemon_support::engines::Tap`). Each round the
 //! joiner joins a fresh group; the latency to a server is from the `join` call to the arrival
 //! of the copy at that server's observer: A's copy follows the JOIN directly; B's and C's
-//! follow A's CSU Request (SCSP) to them. One join at a time.
+//! follow A's CSU Request (SCSP) to them. One join at a time, in two scenarios: each group
+//! left again before the next join (the joiner holds one group), and groups accumulating
+//! (the joiner ends up holding 1,000).
 
 mod daemon_support;
 
@@ -47,9 +50,33 @@ fn server_toml(dir: &std::path::Path, i: usize, port: u16) -> String {
     t
 }
 
+/// Wait for the copies of the JOIN (or LEAVE) of `g` by `me` at the three taps; when each
+/// arrived.
+fn copies(
+    rt: &tokio::runtime::Runtime,
+    rx: &mut mpsc::UnboundedReceiver<Seen>,
+    g: ProtoAddr,
+    me: AtmAddress,
+    leave: bool,
+) -> BTreeMap<usize, Instant> {
+    let mut at = BTreeMap::new();
+    rt.block_on(async {
+        while at.len() < 3 {
+            let s = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+                .await
+                .expect("a copy within 5 s")
+                .expect("taps alive");
+            if s.group == g && s.source == me && s.tap < 3 && s.leave == leave {
+                at.entry(s.tap).or_insert(s.at);
+            }
+        }
+    });
+    at
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
-    let rounds: u32 = if quick { 200 } else { 2000 };
+    let rounds: u32 = if quick { 200 } else { 1000 };
     let dir = workdir("join");
     let port = free_port();
     let servers: Vec<Marsd> = (0..3)
@@ -98,38 +125,36 @@ fn main() {
         });
     }
     let me = joiner.address();
-    let mut lat: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
-    let mut every = Vec::new();
-    let t_all = Instant::now();
-    for i in 0..rounds {
-        let g = ProtoAddr::from(Ipv4Addr::new(225, 1, (i >> 8) as u8, i as u8));
-        let t0 = rt
-            .block_on(joiner.with(move |j, now| {
-                let t = Instant::now();
-                j.client.join(now, g).expect("join");
-                t
-            }))
-            .unwrap();
-        let mut at: BTreeMap<usize, Instant> = BTreeMap::new();
-        rt.block_on(async {
-            while at.len() < 3 {
-                let s = tokio::time::timeout(Duration::from_secs(5), rx.recv())
-                    .await
-                    .expect("a JOIN copy within 5 s")
-                    .expect("taps alive");
-                if s.group == g && s.source == me && s.tap < 3 {
-                    at.entry(s.tap).or_insert(s.at);
-                }
+    // One scenario: `rounds` joins of fresh groups; with `leave`, each group is left (and the
+    // LEAVE seen everywhere) before the next join, so the joiner holds one group at a time.
+    let mut scenario = |leave: bool, base: u32| {
+        let mut lat: BTreeMap<usize, Vec<Duration>> = BTreeMap::new();
+        let mut every = Vec::new();
+        let t_all = Instant::now();
+        for i in base..base + rounds {
+            let g = ProtoAddr::from(Ipv4Addr::new(225, (i >> 16) as u8, (i >> 8) as u8, i as u8));
+            let t0 = rt
+                .block_on(joiner.with(move |j, now| {
+                    let t = Instant::now();
+                    j.client.join(now, g).expect("join");
+                    t
+                }))
+                .unwrap();
+            let at = copies(&rt, &mut rx, g, me, false);
+            for (&k, &t) in &at {
+                lat.entry(k)
+                    .or_default()
+                    .push(t.saturating_duration_since(t0));
             }
-        });
-        for (&k, &t) in &at {
-            lat.entry(k)
-                .or_default()
-                .push(t.saturating_duration_since(t0));
+            every.push(at.values().max().unwrap().saturating_duration_since(t0));
+            if leave {
+                rt.block_on(joiner.with(move |j, now| j.client.leave(now, g).expect("leave")))
+                    .unwrap();
+                copies(&rt, &mut rx, g, me, true);
+            }
         }
-        every.push(at.values().max().unwrap().saturating_duration_since(t0));
-    }
-    let wall = t_all.elapsed();
+        (lat, every, t_all.elapsed())
+    };
     let row = |name: &str, v: &[Duration]| {
         vec![
             name.to_string(),
@@ -138,20 +163,39 @@ fn main() {
             dur(pct(v, 1.0)),
         ]
     };
-    println!(
-        "\nMARS_JOIN at server A to the copy on each server's ClusterControlVC, 3 marsd servers \
-         (full mesh), {rounds} joins one at a time ({:.1} s)\n",
-        wall.as_secs_f64()
-    );
-    table(
-        &["copy on", "p50", "p99", "max"],
-        &[
-            row("A's ClusterControlVC (the joiner's server)", &lat[&0]),
-            row("B's (via SCSP from A)", &lat[&1]),
-            row("C's (via SCSP from A)", &lat[&2]),
-            row("every server's (the last of the three)", &every),
-        ],
-    );
+    for (leave, title, base) in [
+        (
+            true,
+            "each group left before the next join: the joiner holds one group",
+            0,
+        ),
+        (
+            false,
+            "groups accumulating: the joiner holds up to",
+            1 << 16,
+        ),
+    ] {
+        let (lat, every, wall) = scenario(leave, base);
+        println!(
+            "\nMARS_JOIN at server A to the copy on each server's ClusterControlVC, 3 marsd \
+             servers (full mesh), {rounds} joins one at a time, {title}{} ({:.1} s)\n",
+            if leave {
+                String::new()
+            } else {
+                format!(" {rounds} groups")
+            },
+            wall.as_secs_f64()
+        );
+        table(
+            &["copy on", "p50", "p99", "max"],
+            &[
+                row("A's ClusterControlVC (the joiner's server)", &lat[&0]),
+                row("B's (via SCSP from A)", &lat[&1]),
+                row("C's (via SCSP from A)", &lat[&2]),
+                row("every server's (the last of the three)", &every),
+            ],
+        );
+    }
     drop(taps);
     drop(joiner);
     drop(servers);

@@ -163,8 +163,8 @@ impl AtmUser for LoadGen {
     }
 }
 
-/// A MARS_JOIN seen by a [`Tap`]: who saw it, the first group of the JOIN, its source, and
-/// when it arrived.
+/// A MARS_JOIN or MARS_LEAVE seen by a [`Tap`]: who saw it, its first group, its source,
+/// and when it arrived.
 #[derive(Debug, Clone)]
 pub struct Seen {
     /// The tap's index.
@@ -173,11 +173,13 @@ pub struct Seen {
     pub group: ProtoAddr,
     /// `mar$sha`.
     pub source: AtmAddress,
+    /// A MARS_LEAVE rather than a MARS_JOIN.
+    pub leave: bool,
     /// Arrival.
     pub at: Wall,
 }
 
-/// A registered client reporting every MARS_JOIN it receives. See the module documentation.
+/// A registered client reporting every MARS_JOIN and MARS_LEAVE it receives. See the module documentation.
 #[derive(Debug)]
 pub struct Tap {
     /// The client (commands go to it through `EngineEndpoint::with`).
@@ -201,19 +203,19 @@ impl AtmUser for Tap {
     fn handle_vc_event(&mut self, now: Instant, ev: VcEvent) {
         if let VcEvent::Received { sdu, .. } = &ev {
             let at = Wall::now();
-            if let Ok(MarsMessage {
-                body: MarsBody::Join(j),
-                ..
-            }) = MarsMessage::decode_sdu(sdu)
-            {
-                if let Some(p) = j.pairs.first() {
-                    let _ = self.tx.send(Seen {
-                        tap: self.index,
-                        group: p.min,
-                        source: j.source,
-                        at,
-                    });
-                }
+            let (j, leave) = match MarsMessage::decode_sdu(sdu).map(|m| m.body) {
+                Ok(MarsBody::Join(j)) => (Some(j), false),
+                Ok(MarsBody::Leave(j)) => (Some(j), true),
+                _ => (None, false),
+            };
+            if let Some((j, p)) = j.as_ref().and_then(|j| Some((j, j.pairs.first()?))) {
+                let _ = self.tx.send(Seen {
+                    tap: self.index,
+                    group: p.min,
+                    source: j.source,
+                    leave,
+                    at,
+                });
             }
         }
         self.client.handle_vc_event(now, ev);

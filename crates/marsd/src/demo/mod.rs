@@ -105,7 +105,7 @@ async fn run_async(opts: DemoOptions) -> ExitCode {
     };
     let ok = match outcome {
         Some(Ok(())) => {
-            demo.guide(opts.exit_when_done);
+            demo.guide(opts.exit_when_done, !temporary);
             if !opts.exit_when_done {
                 tokio::select! {
                     _ = term.recv() => {},

@@ -436,24 +436,30 @@ impl Demo {
         }
     }
 
-    /// How to look around (unless quiet), and what happens next.
-    pub fn guide(&self, exiting: bool) {
+    /// How to look around (unless quiet), and what happens next (`keep`: the directory stays
+    /// afterwards).
+    pub fn guide(&self, exiting: bool, keep: bool) {
         let d = self.plan.dir.display();
-        let ctl = self
-            .exe
-            .parent()
-            .map(|p| p.join("marsctl"))
-            .filter(|p| p.exists())
-            .map(|p| p.display().to_string())
-            .unwrap_or_else(|| "marsctl".into());
         if exiting {
             self.n.say("Stopping every process (--exit-when-done).");
             return;
         }
+        // marsctl lives next to marsd (target/debug/ under cargo); shown relative to here.
+        let path = self.exe.with_file_name("marsctl");
+        let built = path.exists();
+        let shown = std::env::current_dir()
+            .ok()
+            .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+            .unwrap_or_else(|| path.clone());
+        let ctl = shown.display();
         self.n.explain("");
-        self.n.explain(&format!(
-            "The LIS stays up. Point marsctl ({ctl}) at any process:"
-        ));
+        self.n
+            .explain("The LIS stays up. In another terminal, point marsctl at any process:");
+        if !built {
+            self.n.explain(&format!(
+                "  ({ctl} is not built yet: cargo build -p marsd --bin marsctl)"
+            ));
+        }
         for (sock, cmd, what) in [
             (
                 "A",
@@ -480,15 +486,18 @@ impl Demo {
             ),
         ] {
             self.n.explain(&format!(
-                "  marsctl --socket {d}/{sock}.sock {cmd:<22} # {what}"
+                "  {ctl} --socket {d}/{sock}.sock {cmd:<22} # {what}"
             ));
         }
         self.n.explain(&format!(
             "Sockets {d}/NAME.sock, configurations NAME.toml, logs NAME.log for NAME in A B C \
              c1 c2 c3 c4 m1."
         ));
-        self.n
-            .say("Ctrl-C stops every process (clients deregister first) and cleans up.");
+        self.n.say(if keep {
+            "Ctrl-C stops every process (clients deregister first); the directory stays."
+        } else {
+            "Ctrl-C stops every process (clients deregister first) and removes the directory."
+        });
     }
 
     /// Stop every child: clients and the MCS first (they deregister), then the servers.
@@ -510,6 +519,10 @@ impl Demo {
                 stops.spawn(c.stop());
             }
             while stops.join_next().await.is_some() {}
+        }
+        // Sockets of processes that died without removing theirs.
+        for p in &self.plan.procs {
+            let _ = std::fs::remove_file(&p.socket);
         }
     }
 }
