@@ -87,8 +87,8 @@ impl Demo {
         let first_flush = flushed.values().copied().min().unwrap_or_default();
         self.n.fact(&format!(
             "A flushed B after {} and C after {}{}: their redirect maps no longer list B",
-            secs(flushed["A"]),
-            secs(flushed["C"]),
+            secs(flushed.get("A").copied().unwrap_or_default()),
+            secs(flushed.get("C").copied().unwrap_or_default()),
             if last_move < first_flush {
                 " (B's clients had moved to C already)"
             } else {
