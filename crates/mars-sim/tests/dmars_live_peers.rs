@@ -283,3 +283,32 @@ fn a_mesh_loses_an_edge_not_a_server() {
         && aligned(l, 2)
         && l.server(2).scsp().dcs_count() == 2));
 }
+
+/// Start-up (the CMI range check) lasts until every peer is aligned: removing the only peer
+/// not aligned ends it at once, and a peer added later does not start it again.
+#[test]
+fn removing_the_last_unaligned_peer_ends_start_up() {
+    let spec = LisSpec {
+        servers: 2,
+        ..LisSpec::default()
+    };
+    let mars = vec![test_address(SERVER_BASE), test_address(SERVER_BASE + 1)];
+    let mut cfg = server_config(&spec, 0, &mars);
+    cfg.startup_hold = Duration::from_secs(600);
+    let t0 = mars_proto::Instant::ZERO;
+    let mut s = DistributedServer::new(cfg, t0).unwrap();
+    assert!(!s.is_ready(), "waiting for its peer");
+    let st = s.remove_peer(t0, mars[1]).unwrap();
+    assert_eq!(st.hello, HelloState::Down, "its call was never answered");
+    assert!(s.is_ready());
+    let evs: Vec<DmarsEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+    assert!(evs.contains(&DmarsEvent::Ready), "{evs:?}");
+    assert!(evs
+        .iter()
+        .any(|e| matches!(e, DmarsEvent::PeerRemoved { .. })));
+    let mut d = DcsConfig::new(mars[1]);
+    d.params = server_config(&spec, 0, &mars).scsp.dcs[0].params.clone();
+    assert_eq!(s.add_peer(t0, d), Ok(0));
+    assert!(s.is_ready());
+    assert_eq!(s.scsp().dcs_count(), 1);
+}

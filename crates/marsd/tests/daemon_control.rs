@@ -514,6 +514,32 @@ id = {peer_id}
         }
     })
     .await;
+    // New settings for c: the peer restarts with them (same index) and realigns.
+    let slower = format!("{with_c}hello_interval = \"300ms\"\n");
+    std::fs::write(
+        dir.join("a.toml"),
+        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &slower),
+    )
+    .unwrap();
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(
+        v["applied"],
+        serde_json::json!([format!(
+            "server.peers[1] ({c_atm}): settings changed, peer restarted"
+        )])
+    );
+    wait_for(Duration::from_secs(15), "a realigned with c", || {
+        let sa = sa.clone();
+        async move {
+            let p = ctl(&sa, show("peers", None)).await.ok()?;
+            let d = &p["roles"][0]["dcs"][1];
+            (d["index"] == 1 && d["ca"] == "aligned").then_some(())
+        }
+    })
+    .await;
+    // Reloading the same file again changes nothing.
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(v["applied"], serde_json::json!(["no change"]));
     // A peer that is invalid refuses the whole reload, with line and key.
     let own = format!("{with_c}[[server.peers]]\naddress = \"{a_atm}\"\n");
     std::fs::write(

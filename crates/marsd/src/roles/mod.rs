@@ -257,14 +257,16 @@ impl Role {
         };
         let err = |e: mars_proto::scsp::ScspError| format!("{}: {e}", change.summary());
         // Add `dcs`, replacing the DCS at `old` (or at its own address) if there is one.
+        // Put `dcs` in place of the DCS at `old`, or at its own address; a DCS that already
+        // runs with exactly this configuration (a reload tried again) is left alone.
         let put = |d: &mut DistributedServer, old: Option<AtmAddress>, dcs: DcsConfig| {
-            let at = [old, Some(dcs.address)]
-                .into_iter()
-                .flatten()
-                .find(|a| d.scsp().dcs_index(a).is_some());
-            match at {
-                Some(a) => d.replace_peer(now, a, dcs).map(|_| ()),
-                None => d.add_peer(now, dcs).map(|_| ()),
+            let e = d.scsp();
+            let old = old.filter(|a| *a != dcs.address && e.dcs_index(a).is_some());
+            match (old, e.dcs_index(&dcs.address)) {
+                (Some(a), _) => d.replace_peer(now, a, dcs).map(|_| ()),
+                (None, Some(i)) if e.dcs_config(i) == Some(&dcs) => Ok(()),
+                (None, Some(i)) => d.replace_peer(now, i, dcs).map(|_| ()),
+                (None, None) => d.add_peer(now, dcs).map(|_| ()),
             }
         };
         match change {
