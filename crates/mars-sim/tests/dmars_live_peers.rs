@@ -312,3 +312,71 @@ fn removing_the_last_unaligned_peer_ends_start_up() {
     assert!(s.is_ready());
     assert_eq!(s.scsp().dcs_count(), 1);
 }
+
+/// `replace_peer`: a peer restarted with new settings at the same address stays in
+/// MARS_REDIRECT_MAP and realigns; a peer moved to a new address (the server restarted there,
+/// same SCSP ID) is unlisted at its old address at once and listed at its new one when its
+/// redirect entry arrives.
+#[test]
+fn a_peer_restarted_or_readdressed() {
+    let spec = LisSpec {
+        seed: 9,
+        servers: 2,
+        clients: 2,
+        ..LisSpec::default()
+    };
+    let interval = spec.redirect_interval;
+    let mut lis = Lis::new(spec);
+    lis.run(Duration::from_secs(6) + interval / 4);
+    assert!(aligned(&lis, 0) && aligned(&lis, 1));
+    let (a, b_old) = (lis.servers[0], lis.mars[1]);
+    let mut slower = dcs_to(&lis, 0, b_old);
+    slower.params.hello_interval = Duration::from_secs(1);
+    let i = lis
+        .sim
+        .with_engine::<DistributedServer, _>(a, |e, now| e.replace_peer(now, b_old, slower))
+        .unwrap()
+        .unwrap();
+    assert_eq!(i, 0);
+    assert!(redirect_set(&lis, 0).contains(&b_old), "still listed");
+    assert!(run_until(&mut lis, Duration::from_secs(5), |l| aligned(
+        l, 0
+    )));
+    assert_eq!(
+        lis.server(0)
+            .scsp()
+            .dcs_config(0)
+            .unwrap()
+            .params
+            .hello_interval,
+        Duration::from_secs(1)
+    );
+
+    // B moves: it stops, and starts again at a new address with its ID and CMI range.
+    lis.sim.crash(lis.servers[1]);
+    let b_new = test_address(SERVER_BASE + 7);
+    let mut cfg = lis.configs[1].clone();
+    cfg.server.address = b_new;
+    cfg.scsp.address = b_new;
+    cfg.scsp.restarted = true;
+    let now = lis.now();
+    let b2 = lis
+        .sim
+        .add_engine(b_new, DistributedServer::new(cfg, now).unwrap());
+    lis.servers[1] = b2;
+    let to = dcs_to(&lis, 0, b_new);
+    let j = lis
+        .sim
+        .with_engine::<DistributedServer, _>(a, |e, now| e.replace_peer(now, b_old, to))
+        .unwrap()
+        .unwrap();
+    assert_eq!(j, 1, "a new address, a new index");
+    assert!(
+        !redirect_set(&lis, 0).contains(&b_old),
+        "old address unlisted"
+    );
+    assert!(run_until(&mut lis, interval * 2, |l| aligned(l, 0)
+        && redirect_set(l, 0).contains(&b_new)));
+    assert!(!redirect_set(&lis, 0).contains(&b_old));
+    assert!(lis.server(0).scsp().dcs_status(0).is_none());
+}

@@ -21,8 +21,10 @@
 //! address, so the redirect entry's address is the DCS's), or by its SCSP ID (configured, or
 //! learned from its Hellos) unless another DCS still has that ID.
 //! [`DmarsEvent::PeerRemoved`] reports it; re-addressing ([`DistributedServer::replace_peer`])
-//! unlists the old address, and the peer's next redirect entry lists the new one. Calls and SDUs from a removed peer are refused and
-//! counted by the SCSP engine (they are not taken for client calls).
+//! unlists the old address, and the peer's next redirect entry lists the new one (a peer
+//! restarted at the same address with new settings stays listed). Calls and SDUs from a
+//! removed peer are refused and counted by the SCSP engine (they are not taken for client
+//! calls).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
@@ -336,8 +338,8 @@ impl DistributedServer {
     }
 
     /// Replace a peer: re-address it, or restart it with new settings at the same address
-    /// (see `ScspEngine::replace_dcs`). The old address is handled as a removal. Returns the
-    /// new DCS index.
+    /// (see `ScspEngine::replace_dcs`). An old address is handled as a removal; a restart at
+    /// the same address keeps the peer's bookkeeping. Returns the new DCS index.
     pub fn replace_peer(
         &mut self,
         now: Instant,
@@ -353,11 +355,13 @@ impl DistributedServer {
         let st = self.scsp.dcs_status(i).ok_or(ScspError::NoSuchDcs(i))?;
         let address = dcs.address;
         let j = self.scsp.replace_dcs(now, i, dcs)?;
-        self.peer_gone(&st);
-        self.events.push_back(DmarsEvent::PeerAdded {
-            address: address.to_string(),
-            dcs: j,
-        });
+        if st.address != address {
+            self.peer_gone(&st);
+            self.events.push_back(DmarsEvent::PeerAdded {
+                address: address.to_string(),
+                dcs: j,
+            });
+        }
         self.pump();
         Ok(j)
     }
