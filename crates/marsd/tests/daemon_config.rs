@@ -326,3 +326,119 @@ fn reload_rules() {
         "line 9, metrics: this key cannot change while marsd runs: restart it (reload refused)"
     );
 }
+
+/// Peers are matched by address: added, removed, re-addressed (a new address where a removed
+/// one was), restarted (settings other than keying changed) or re-keyed, in that order of
+/// application; `[server.scsp]` still needs a restart; a server without peers cannot get any;
+/// an invalid peer refuses the reload with its line and key.
+#[test]
+fn reload_rules_for_peers() {
+    use marsd::config::reload::{plan, PeerChange};
+    let (x, y, z, w) = ("111", "222", "333", "444");
+    let file = |peers: &[(&str, &str)]| {
+        let mut t = String::from(
+            "[server]\nbind = \"127.0.0.1:1\"\natm = \"999\"\n[server.scsp]\nserver_id = 1\n",
+        );
+        for (addr, extra) in peers {
+            t.push_str(&format!("[[server.peers]]\naddress = \"{addr}\"\n{extra}"));
+        }
+        t
+    };
+    let key7 = "[[server.peers.keys]]\nspi = 7\nkey = \"00112233\"\n";
+    let old = Config::parse(&file(&[(x, ""), (y, ""), (z, key7)]), None).unwrap();
+    let summary = |text: String| -> Vec<String> {
+        let (_, p) = plan(&old, &text, None).unwrap_or_else(|e| panic!("{e}"));
+        p.summary()
+    };
+    // Unchanged.
+    assert!(summary(file(&[(x, ""), (y, ""), (z, key7)])).is_empty());
+    // Reordered: nothing changes either (matched by address).
+    assert!(summary(file(&[(z, key7), (x, ""), (y, "")])).is_empty());
+    // Removed, added.
+    assert_eq!(
+        summary(file(&[(x, ""), (z, key7)])),
+        vec![format!("server.peers: {} removed", a(y))]
+    );
+    assert_eq!(
+        summary(file(&[(x, ""), (y, ""), (z, key7), (w, "id = 4\n")])),
+        vec![format!("server.peers[3] ({}): added", a(w))]
+    );
+    // Re-addressed: a new address where a removed one was; a removal elsewhere stays one.
+    assert_eq!(
+        summary(file(&[(x, ""), (w, ""), (z, key7)])),
+        vec![format!(
+            "server.peers[1]: re-addressed {} -> {}",
+            a(y),
+            a(w)
+        )]
+    );
+    assert_eq!(
+        summary(file(&[(w, ""), (z, key7)])),
+        vec![
+            format!("server.peers: {} removed", a(y)),
+            format!("server.peers[0]: re-addressed {} -> {}", a(x), a(w)),
+        ]
+    );
+    assert_eq!(
+        summary(file(&[(z, key7), (x, ""), (w, "")])),
+        vec![
+            format!("server.peers: {} removed", a(y)),
+            format!("server.peers[2] ({}): added", a(w)),
+        ]
+    );
+    // Settings: the peer restarts; keying alone: re-keyed in place; both kinds in one file,
+    // in the order they are applied.
+    let (_, p) = plan(
+        &old,
+        &file(&[(z, ""), (y, "hello_interval = \"1s\"\n"), (w, "")]),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        p.summary(),
+        vec![
+            format!("server.peers: {} removed", a(x)),
+            format!(
+                "server.peers[1] ({}): settings changed, peer restarted",
+                a(y)
+            ),
+            format!("server.peers[2] ({}): added", a(w)),
+            format!("server.peers[0] ({}): auth Off, 0 keys, 1 removed", a(z)),
+        ]
+    );
+    match &p.peers[1] {
+        PeerChange::Restart { index: 1, dcs } => {
+            assert_eq!(dcs.params.hello_interval, S(1));
+        }
+        other => panic!("{other:?}"),
+    }
+    match &p.peers[2] {
+        PeerChange::Add { index: 2, dcs } => assert_eq!(dcs.address, a(w)),
+        other => panic!("{other:?}"),
+    }
+    // Every peer removed: applied (the server runs on alone).
+    assert_eq!(summary(file(&[])).len(), 3);
+    // [server.scsp] still needs a restart.
+    let e = plan(
+        &old,
+        &file(&[(x, ""), (y, ""), (z, key7)]).replace("server_id = 1", "server_id = 2"),
+        None,
+    )
+    .unwrap_err();
+    assert_eq!(e.to_string(), "line 5, server.scsp.server_id: this key cannot change while marsd runs: restart it (reload refused)");
+    // An invalid new peer: refused with its line and key.
+    let e = plan(&old, &file(&[(x, ""), (y, ""), (z, key7), (x, "")]), None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 16, server.peers[3].address: repeats the address of an earlier peer"
+    );
+    let e = plan(&old, &file(&[(x, ""), ("999", "")]), None).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "line 9, server.peers[1].address: is this server's own ATM address"
+    );
+    // A server started without peers cannot get any.
+    let plain = Config::parse(&file(&[]), None).unwrap();
+    let e = plan(&plain, &file(&[(x, "")]), None).unwrap_err();
+    assert_eq!(e.to_string(), "line 6, server.peers[0]: peers cannot be added to a server running without any (it runs no SCSP engine): restart marsd (reload refused)");
+}

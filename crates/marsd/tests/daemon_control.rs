@@ -471,17 +471,123 @@ id = {peer_id}
         v["applied"][0],
         format!("server.peers[0] ({b_atm}): auth Mandatory, 2 keys, 0 removed")
     );
-    // Adding a peer needs a restart.
-    let extra = format!("{keys}[[server.peers]]\naddress = \"12345\"\n");
+    // A third server, c, names a; a adds c by reload: they align and c learns the member.
+    let pc = base + 2;
+    let c_atm = marsd::atm_udp::embed_ipv4(format!("127.0.0.5:{pc}").parse().unwrap()).to_string();
+    let c = start(
+        &dir,
+        "c3.toml",
+        &server("c3", "127.0.0.5", pc, 3, "[2000, 2999]", &a_atm, 1, ""),
+    )
+    .await;
+    let sc = dir.join("c3.sock");
+    let with_c = format!("{newkeys}[[server.peers]]\naddress = \"{c_atm}\"\nid = 3\n");
     std::fs::write(
         dir.join("a.toml"),
-        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &extra),
+        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &with_c),
+    )
+    .unwrap();
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(
+        v["applied"],
+        serde_json::json!([format!("server.peers[1] ({c_atm}): added")])
+    );
+    let peers = wait_for(Duration::from_secs(15), "a aligned with c", || {
+        let sa = sa.clone();
+        async move {
+            let p = ctl(&sa, show("peers", None)).await.ok()?;
+            let dcs = p["roles"][0]["dcs"].as_array()?.clone();
+            (dcs.len() == 2 && dcs.iter().all(|d| d["ca"] == "aligned")).then_some(dcs)
+        }
+    })
+    .await;
+    assert_eq!(
+        (peers[1]["index"].as_u64(), peers[1]["address"].as_str()),
+        (Some(1), Some(c_atm.as_str()))
+    );
+    wait_for(Duration::from_secs(15), "learned by c", || {
+        let sc = sc.clone();
+        let me = me.clone();
+        async move {
+            let g = ctl(&sc, show("groups", None)).await.ok()?;
+            (members(&g, "224.5.5.5") == vec![me]).then_some(())
+        }
+    })
+    .await;
+    // New settings for c: the peer restarts with them (same index) and realigns.
+    let slower = format!("{with_c}hello_interval = \"300ms\"\n");
+    std::fs::write(
+        dir.join("a.toml"),
+        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &slower),
+    )
+    .unwrap();
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(
+        v["applied"],
+        serde_json::json!([format!(
+            "server.peers[1] ({c_atm}): settings changed, peer restarted"
+        )])
+    );
+    wait_for(Duration::from_secs(15), "a realigned with c", || {
+        let sa = sa.clone();
+        async move {
+            let p = ctl(&sa, show("peers", None)).await.ok()?;
+            let d = &p["roles"][0]["dcs"][1];
+            (d["index"] == 1 && d["ca"] == "aligned").then_some(())
+        }
+    })
+    .await;
+    // Reloading the same file again changes nothing.
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(v["applied"], serde_json::json!(["no change"]));
+    // A peer that is invalid refuses the whole reload, with line and key.
+    let own = format!("{with_c}[[server.peers]]\naddress = \"{a_atm}\"\n");
+    std::fs::write(
+        dir.join("a.toml"),
+        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &own),
     )
     .unwrap();
     let e = ctl(&sa, Request::Reload {}).await.unwrap_err();
-    assert_eq!(e, "line 29, server.peers[1]: the set of peers (the SCSP engine's DCSs) cannot change while marsd runs: restart it (reload refused)");
+    assert_eq!(
+        e,
+        "line 36, server.peers[2].address: is this server's own ATM address"
+    );
+    // a removes c by reload: its VC goes, c sees a down; b is undisturbed.
+    std::fs::write(
+        dir.join("a.toml"),
+        server("a", "127.0.0.1", pa, 1, "[1, 999]", &b_atm, 2, &newkeys),
+    )
+    .unwrap();
+    let v = ctl(&sa, Request::Reload {}).await.unwrap();
+    assert_eq!(
+        v["applied"],
+        serde_json::json!([format!("server.peers: {c_atm} removed")])
+    );
+    let p = ctl(&sa, show("peers", None)).await.unwrap();
+    let dcs = p["roles"][0]["dcs"].as_array().unwrap();
+    assert_eq!(dcs.len(), 1);
+    assert_eq!(dcs[0]["address"], b_atm.as_str());
+    assert_eq!(dcs[0]["ca"], "aligned");
+    wait_for(Duration::from_secs(5), "c sees a gone", || {
+        let sc = sc.clone();
+        async move {
+            let p = ctl(&sc, show("peers", None)).await.ok()?;
+            (p["roles"][0]["dcs"][0]["hello"] != "bidirectional").then_some(())
+        }
+    })
+    .await;
+    let servers = ctl(&sa, show("servers", None)).await.unwrap();
+    assert!(
+        !servers["roles"][0]["redirect_map"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == c_atm.as_str()),
+        "{servers}"
+    );
 
     clients.stop().await;
     a.stop().await;
     b.stop().await;
+    c.stop().await;
 }

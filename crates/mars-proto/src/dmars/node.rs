@@ -1,4 +1,30 @@
 //! The distributed server's wiring: one endpoint, two engines, the RFC 2443 timers.
+//!
+//! # Peers added and removed while running
+//! [`DistributedServer::add_peer`], [`DistributedServer::remove_peer`] and
+//! [`DistributedServer::replace_peer`] change the SCSP engine's DCSs (`scsp::live`) and keep
+//! this layer's bookkeeping right. The peer bookkeeping is by originator (SCSP ID), learned
+//! from the records themselves, not by DCS: a server may be reached through another DCS. So
+//! removing a peer's DCS:
+//! - takes the peer **out of MARS_REDIRECT_MAP at once** — it is no longer expected to send
+//!   redirect entries, and this server's clients should not fail over to a server it was just
+//!   told to leave. Should its redirect entry arrive again (it is still in the group, through
+//!   another DCS), it is listed again like a new peer (`PeerAlive`);
+//! - **keeps its clients' records** (in the SCSP cache and the database): they are the
+//!   group's state. They go by the normal rules — superseded by newer records, or flushed
+//!   with everything else learned from that server two redirect intervals (plus grace) after
+//!   its last redirect update, exactly as if it had died ([`DmarsEvent::Flushed`]); the flush
+//!   deadline is not moved;
+//! - lets start-up end if the removed peer was the last one not aligned.
+//!
+//! A peer is matched to the removed DCS by its address (RFC 2443 runs MARS and SCSP on one ATM
+//! address, so the redirect entry's address is the DCS's), or by its SCSP ID (configured, or
+//! learned from its Hellos) unless another DCS still has that ID.
+//! [`DmarsEvent::PeerRemoved`] reports it; re-addressing ([`DistributedServer::replace_peer`])
+//! unlists the old address, and the peer's next redirect entry lists the new one (a peer
+//! restarted at the same address with new settings stays listed). Calls and SDUs from a
+//! removed peer are refused and counted by the SCSP engine (they are not taken for client
+//! calls).
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
@@ -13,7 +39,9 @@ use super::protocol::MarsScsp;
 use crate::engine::AtmUser;
 use crate::mars::db::Cmi;
 use crate::mars::server::{MarsServer, ServerConfig, ServerEvent};
-use crate::scsp::{ConfigError, ScspConfig, ScspEngine, ScspEvent};
+use crate::scsp::{
+    ConfigError, DcsConfig, DcsRef, DcsStatus, ScspConfig, ScspEngine, ScspError, ScspEvent,
+};
 use crate::time::{Instant, Timers};
 use crate::vc::{Cause, VcEvent, VcId, VcRequest};
 
@@ -108,6 +136,22 @@ pub enum DmarsEvent {
     },
     /// Records this server could not originate (no free cache key, SCSP refused, ...).
     OriginationFailed { reason: String },
+    /// A peer (DCS) was removed from this server ([`DistributedServer::remove_peer`]); the
+    /// server it leads to, if known, left MARS_REDIRECT_MAP. Its clients stay until flushed
+    /// or superseded.
+    PeerRemoved {
+        /// The DCS's address.
+        address: String,
+        /// The server's SCSP ID, when known.
+        peer: Option<u32>,
+    },
+    /// A peer (DCS) was added to this server ([`DistributedServer::add_peer`]).
+    PeerAdded {
+        /// The DCS's address.
+        address: String,
+        /// Its DCS index.
+        dcs: usize,
+    },
 }
 
 /// One peer server as this server sees it.
@@ -255,9 +299,108 @@ impl DistributedServer {
         &self.scsp
     }
 
-    /// The SCSP engine, for keying changes.
+    /// The SCSP engine, for keying changes. Add and remove peers with
+    /// [`DistributedServer::add_peer`] and [`DistributedServer::remove_peer`], which keep this
+    /// layer's bookkeeping right.
     pub fn scsp_mut(&mut self) -> &mut ScspEngine<MarsScsp> {
         &mut self.scsp
+    }
+
+    /// Add a peer server (a DCS) while running; returns its DCS index. It is called (or
+    /// awaited) and aligned like the peers configured at start.
+    pub fn add_peer(&mut self, now: Instant, dcs: DcsConfig) -> Result<usize, ScspError> {
+        self.now = now;
+        let address = dcs.address;
+        let i = self.scsp.add_dcs(now, dcs)?;
+        self.events.push_back(DmarsEvent::PeerAdded {
+            address: address.to_string(),
+            dcs: i,
+        });
+        self.pump();
+        Ok(i)
+    }
+
+    /// Remove a peer server (a DCS) while running. Its VC is released; the server it leads
+    /// to leaves MARS_REDIRECT_MAP at once (until a redirect entry of it arrives again,
+    /// through another peer); its clients' records stay until superseded or flushed by the
+    /// normal rule (two redirect intervals plus grace after its last redirect update). Returns
+    /// the DCS's state just before.
+    pub fn remove_peer(
+        &mut self,
+        now: Instant,
+        which: impl Into<DcsRef>,
+    ) -> Result<DcsStatus, ScspError> {
+        self.now = now;
+        let st = self.scsp.remove_dcs(now, which)?;
+        self.peer_gone(&st);
+        self.pump();
+        Ok(st)
+    }
+
+    /// Replace a peer: re-address it, or restart it with new settings at the same address
+    /// (see `ScspEngine::replace_dcs`). An old address is handled as a removal; a restart at
+    /// the same address keeps the peer's bookkeeping. Returns the new DCS index.
+    pub fn replace_peer(
+        &mut self,
+        now: Instant,
+        which: impl Into<DcsRef>,
+        dcs: DcsConfig,
+    ) -> Result<usize, ScspError> {
+        self.now = now;
+        let which = which.into();
+        let i = match which {
+            DcsRef::Index(i) => i,
+            DcsRef::Address(a) => self.scsp.dcs_index(&a).ok_or(ScspError::NoDcsAt(a))?,
+        };
+        let st = self.scsp.dcs_status(i).ok_or(ScspError::NoSuchDcs(i))?;
+        let address = dcs.address;
+        let j = self.scsp.replace_dcs(now, i, dcs)?;
+        if st.address != address {
+            self.peer_gone(&st);
+            self.events.push_back(DmarsEvent::PeerAdded {
+                address: address.to_string(),
+                dcs: j,
+            });
+        }
+        self.pump();
+        Ok(j)
+    }
+
+    /// The bookkeeping of a removed DCS (see the module documentation).
+    fn peer_gone(&mut self, st: &DcsStatus) {
+        let still = |me: &Self, id: u32| {
+            me.scsp.dcs_indices().any(|j| {
+                me.scsp
+                    .dcs_status(j)
+                    .and_then(|d| d.id)
+                    .is_some_and(|d| id_u32(&d) == id)
+            })
+        };
+        let by_id = st.id.as_ref().map(id_u32);
+        let ids: Vec<u32> = self
+            .peers
+            .iter()
+            .filter(|(&id, p)| {
+                p.address == Some(st.address) || (Some(id) == by_id && !still(self, id))
+            })
+            .map(|(&id, _)| id)
+            .collect();
+        let mut unlisted = false;
+        for id in &ids {
+            if let Some(p) = self.peers.get_mut(id) {
+                unlisted |= p.address.take().is_some();
+            }
+        }
+        if unlisted {
+            self.update_redirect_map();
+        }
+        self.events.push_back(DmarsEvent::PeerRemoved {
+            address: st.address.to_string(),
+            peer: by_id.or(ids.first().copied()),
+        });
+        if !self.ready && self.all_aligned() {
+            self.become_ready();
+        }
     }
 
     /// The configuration.
@@ -424,7 +567,7 @@ impl DistributedServer {
     }
 
     fn all_aligned(&self) -> bool {
-        (0..self.scsp.dcs_count()).all(|i| {
+        self.scsp.dcs_indices().all(|i| {
             self.scsp
                 .dcs_status(i)
                 .is_some_and(|d| d.ca == crate::scsp::CaState::Aligned)
@@ -434,7 +577,8 @@ impl DistributedServer {
     /// A peer's MARS Server Redirect Entry: it is alive, and it belongs in
     /// MARS_REDIRECT_MAP (RFC 2443 §5.1).
     fn on_redirect_entry(&mut self, peer: u32, c: &MarsCsa) {
-        let fresh = self.peers.get(&peer).is_none_or(|p| p.address.is_none());
+        let old = self.peers.get(&peer).and_then(|p| p.address);
+        let fresh = old.is_none();
         self.peers.insert(
             peer,
             Peer {
@@ -447,6 +591,9 @@ impl DistributedServer {
                 peer,
                 address: c.source.to_string(),
             });
+        }
+        if old != Some(c.source) {
+            // New, or the server moved to another address.
             self.update_redirect_map();
         }
         self.arm_flush_check();
@@ -654,12 +801,16 @@ impl AtmUser for DistributedServer {
     }
 
     fn poll_request(&mut self) -> Option<VcRequest> {
-        if let Some(r) = self.requests.pop_front() {
-            return Some(r);
+        let r = self
+            .requests
+            .pop_front()
+            .or_else(|| self.server.poll_request())
+            .or_else(|| self.scsp.poll_request())?;
+        if let VcRequest::Release { vc, .. } | VcRequest::Refuse { vc, .. } = r {
+            // The handle is dead at once (the VC contract): no event of it follows.
+            self.owners.remove(&vc);
         }
-        self.server
-            .poll_request()
-            .or_else(|| self.scsp.poll_request())
+        Some(r)
     }
 
     fn poll_timeout(&self) -> Option<Instant> {

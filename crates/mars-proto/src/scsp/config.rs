@@ -269,33 +269,48 @@ impl ScspConfig {
             if self.dcs[..i].iter().any(|o| o.address == d.address) {
                 return Err(ConfigError::DuplicateDcs(i));
             }
-            if let Some(id) = &d.id {
-                if *id == self.local_id || id_len.is_some_and(|n| usize::from(n) != id.len()) {
-                    return Err(ConfigError::DcsId(i));
-                }
+            self.validate_dcs(i, d, id_len)?;
+        }
+        Ok(())
+    }
+
+    /// Check one DCS, to be DCS `i`, against this server (its address and ID) and the client
+    /// protocol's ID length; whether another DCS has its address is the caller's check.
+    pub fn validate_dcs(
+        &self,
+        i: usize,
+        d: &DcsConfig,
+        id_len: Option<u8>,
+    ) -> Result<(), ConfigError> {
+        if d.address == self.address {
+            return Err(ConfigError::DcsIsSelf(i));
+        }
+        if let Some(id) = &d.id {
+            if *id == self.local_id || id_len.is_some_and(|n| usize::from(n) != id.len()) {
+                return Err(ConfigError::DcsId(i));
             }
-            let p = &d.params;
-            if p.hello_interval.is_zero()
-                || p.hello_interval > Duration::from_secs(u64::from(u16::MAX))
-                || p.dead_factor == 0
-                || p.ca_rexmt_interval.is_zero()
-                || p.csus_rexmt_interval.is_zero()
-                || p.csu_rexmt_interval.is_zero()
-                || p.hop_count == 0
-            {
-                return Err(ConfigError::Params(i));
-            }
-            // A record that does not fit is dropped and counted, so only a floor is needed.
-            if d.max_sdu < MIN_SDU || d.max_sdu > 8 + usize::from(u16::MAX) {
-                return Err(ConfigError::MaxSdu(i));
-            }
-            if d.auth.mode == AuthMode::Mandatory && d.auth.associations.is_empty() {
-                return Err(ConfigError::NoKeys(i));
-            }
-            for (k, sa) in d.auth.associations.iter().enumerate() {
-                if d.auth.associations[..k].iter().any(|o| o.spi == sa.spi) {
-                    return Err(ConfigError::DuplicateSpi(i, sa.spi));
-                }
+        }
+        let p = &d.params;
+        if p.hello_interval.is_zero()
+            || p.hello_interval > Duration::from_secs(u64::from(u16::MAX))
+            || p.dead_factor == 0
+            || p.ca_rexmt_interval.is_zero()
+            || p.csus_rexmt_interval.is_zero()
+            || p.csu_rexmt_interval.is_zero()
+            || p.hop_count == 0
+        {
+            return Err(ConfigError::Params(i));
+        }
+        // A record that does not fit is dropped and counted, so only a floor is needed.
+        if d.max_sdu < MIN_SDU || d.max_sdu > 8 + usize::from(u16::MAX) {
+            return Err(ConfigError::MaxSdu(i));
+        }
+        if d.auth.mode == AuthMode::Mandatory && d.auth.associations.is_empty() {
+            return Err(ConfigError::NoKeys(i));
+        }
+        for (k, sa) in d.auth.associations.iter().enumerate() {
+            if d.auth.associations[..k].iter().any(|o| o.spi == sa.spi) {
+                return Err(ConfigError::DuplicateSpi(i, sa.spi));
             }
         }
         Ok(())

@@ -67,15 +67,26 @@ impl<P: ClientProtocol> ScspEngine<P> {
         self.cfg.address < self.dcs[i].cfg.address
     }
 
-    /// The DCS at `addr`.
+    /// The DCS configured now at `addr`.
     pub(crate) fn dcs_by_address(&self, addr: &AtmAddress) -> Option<usize> {
-        self.dcs.iter().position(|d| d.cfg.address == *addr)
+        self.dcs
+            .iter()
+            .position(|d| d.live() && d.cfg.address == *addr)
+    }
+
+    /// The slot of the removed DCS that had `addr`.
+    pub(crate) fn removed_by_address(&self, addr: &AtmAddress) -> Option<usize> {
+        self.dcs
+            .iter()
+            .position(|d| d.removed && d.cfg.address == *addr)
     }
 
     /// The DCS `vc` belongs to, and whether it is a leaf VC.
     pub(crate) fn dcs_of_vc(&self, vc: VcId) -> Option<(usize, bool)> {
         self.dcs.iter().enumerate().find_map(|(i, d)| {
-            if d.link.any_vc() == Some(vc) {
+            if !d.live() {
+                None
+            } else if d.link.any_vc() == Some(vc) {
                 Some((i, false))
             } else if d.leaf == Some(vc) {
                 Some((i, true))
@@ -157,16 +168,19 @@ impl<P: ClientProtocol> ScspEngine<P> {
     pub(crate) fn on_incoming_call(&mut self, vc: VcId, from: AtmAddress, multipoint: bool) {
         let Some(i) = self.dcs_by_address(&from) else {
             // Not a configured DCS (§2.1: the LS is configured with the addresses of its
-            // would-be DCSs).
+            // would-be DCSs), or no longer one (it may still name this server).
             self.requests.push_back(VcRequest::Refuse {
                 vc,
                 cause: Cause::CALL_REJECTED,
             });
-            self.discard(
-                None,
-                Discard::UnknownCaller,
-                Some(format!("call from {from}")),
-            );
+            let (reason, detail) = match self.removed_by_address(&from) {
+                Some(j) => (
+                    Discard::RemovedDcs,
+                    format!("call from {from} (DCS {j}, removed)"),
+                ),
+                None => (Discard::UnknownCaller, format!("call from {from}")),
+            };
+            self.discard(None, reason, Some(detail));
             return;
         };
         if multipoint {

@@ -37,6 +37,10 @@ pub(crate) struct Dcs {
     pub keys: KeyTable,
     /// Counters.
     pub counters: Counters,
+    /// Removed from the engine ([`super::ScspEngine::remove_dcs`]): the slot keeps only the
+    /// address (so that the index is given back if the address is added again, and calls from
+    /// it are refused and counted) and the counters (summed into the engine's).
+    pub removed: bool,
 }
 
 impl Dcs {
@@ -53,6 +57,23 @@ impl Dcs {
             acks: Vec::new(),
             keys,
             counters: Counters::default(),
+            removed: false,
         }
+    }
+
+    /// Whether the slot holds a configured DCS (not a removed one).
+    pub fn live(&self) -> bool {
+        !self.removed
+    }
+
+    /// What is left of this DCS once removed: its address and counters; everything else
+    /// (link, FSMs, CRL, retransmit queue, acknowledgements, keys) is dropped.
+    pub fn tombstone(&mut self, now: Instant) {
+        let mut cfg = DcsConfig::new(self.cfg.address);
+        cfg.id = self.cfg.id.clone();
+        let counters = std::mem::take(&mut self.counters);
+        *self = Dcs::new(cfg, now);
+        self.counters = counters;
+        self.removed = true;
     }
 }

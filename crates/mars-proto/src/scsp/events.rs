@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use mars_wire::scsp::{CacheKey, ScspId};
-use mars_wire::CsaSeq;
+use mars_wire::{AtmAddress, CsaSeq};
 
 use super::alignment::CaState;
 use super::config::StaleOwnPolicy;
@@ -53,6 +53,10 @@ pub enum Discard {
     UnknownVc,
     /// A call from an address that is no configured DCS (refused).
     UnknownCaller,
+    /// A call from the address of a DCS that was removed (refused): the peer still names this
+    /// server. Counted apart from [`Discard::UnknownCaller`] for operators reconfiguring a
+    /// server group.
+    RemovedDcs,
     /// An SDU whose LLC/SNAP header is not SCSP's (PID 0x0005).
     NotScsp,
     /// The packet did not decode or broke the client protocol's rules (also an abnormal
@@ -140,6 +144,24 @@ pub enum ScspEvent {
     DcsDown {
         /// DCS index.
         dcs: usize,
+    },
+    /// A DCS was added to the running engine ([`super::ScspEngine::add_dcs`]); the index is
+    /// new, or the one its address had before it was removed.
+    DcsAdded {
+        /// DCS index.
+        dcs: usize,
+        /// Its ATM address.
+        address: AtmAddress,
+    },
+    /// A DCS was removed from the running engine ([`super::ScspEngine::remove_dcs`]): its VC
+    /// was released and its state dropped; the records learned from it stay in the cache.
+    /// Preceded by `DcsDown` if it was up. No event names this index again unless the address
+    /// is added again.
+    DcsRemoved {
+        /// DCS index.
+        dcs: usize,
+        /// Its ATM address.
+        address: AtmAddress,
     },
     /// Cache alignment with a DCS completed: its CAFSM reached Aligned.
     AlignmentComplete {

@@ -11,6 +11,11 @@
 //! [`ScspEngine::owns_incoming_call`] holds and the events of the VCs for which
 //! [`ScspEngine::owns_vc`] holds.
 //!
+//! DCSs can be added, removed and re-addressed while the engine runs
+//! ([`ScspEngine::add_dcs`], [`ScspEngine::remove_dcs`], [`ScspEngine::replace_dcs`]): a DCS
+//! index names one address for the life of the engine, and what was learned from a removed
+//! DCS stays in the cache (module `live`, `docs/scsp.md` "Live DCSs").
+//!
 //! # Who calls whom
 //! Of two servers, **the one with the lower ATM address calls** and the other accepts; the
 //! caller retries every [`ScspConfig::connect_retry`] while there is no VC. The callee calls
@@ -29,6 +34,7 @@
 //! the CSUS retransmission limit.
 
 mod dcs;
+mod live;
 mod receive;
 mod send;
 
@@ -62,6 +68,7 @@ pub use self::config::{
 };
 pub use self::events::{Abnormal, Discard, ScspEvent, WithdrawCause};
 pub use self::hello::HelloState;
+pub use self::live::{DcsRef, MAX_DCS_SLOTS};
 pub use self::origin::Origination;
 pub use self::stats::{CacheRow, Counters, DcsStatus, MessageCounts, OwnRow, ScspSnapshot};
 
@@ -117,9 +124,19 @@ pub enum ScspError {
     /// No entry with that key is originated by this server.
     #[error("this server originates no entry with that key")]
     NotOwned,
-    /// No DCS has that index.
+    /// No DCS has that index (or the DCS with that index was removed).
     #[error("no DCS {0}")]
     NoSuchDcs(usize),
+    /// No DCS has that address.
+    #[error("no DCS has address {0}")]
+    NoDcsAt(AtmAddress),
+    /// The DCS configuration is invalid (the index is the one it would have had).
+    #[error("invalid DCS: {0}")]
+    InvalidDcs(ConfigError),
+    /// Every DCS index is taken: the engine has known [`MAX_DCS_SLOTS`] distinct DCS
+    /// addresses.
+    #[error("the engine has known {0} distinct DCS addresses, the most it keeps indices for")]
+    TooManyDcs(usize),
 }
 
 /// The SCSP engine for one protocol instance on one ATM endpoint.
@@ -135,6 +152,9 @@ pub struct ScspEngine<P: ClientProtocol> {
     pub(crate) events: VecDeque<ScspEvent>,
     /// Counters for what no DCS can be blamed for (e.g. SDUs on unknown VCs).
     pub(crate) unattributed: Counters,
+    /// Counters of removed DCSs whose index was given to their address again: so that
+    /// [`ScspEngine::counters`] never goes backwards.
+    pub(crate) retired: Counters,
     pub(crate) rng: ChaCha8Rng,
     pub(crate) next_vc: u64,
     pub(crate) heard_seq: u64,
@@ -158,6 +178,7 @@ impl<P: ClientProtocol> ScspEngine<P> {
             requests: VecDeque::new(),
             events: VecDeque::new(),
             unattributed: Counters::default(),
+            retired: Counters::default(),
             heard_seq: 0,
             now,
         };
@@ -173,7 +194,9 @@ impl<P: ClientProtocol> ScspEngine<P> {
         Ok(e)
     }
 
-    /// The configuration (DCS entries as configured at start).
+    /// The configuration, with the DCS entries as configured at start: DCSs added and removed
+    /// since are not reflected in `config().dcs` (see [`ScspEngine::dcs_indices`] and
+    /// [`ScspEngine::dcs_config`]).
     pub fn config(&self) -> &ScspConfig {
         &self.cfg
     }
@@ -198,9 +221,30 @@ impl<P: ClientProtocol> ScspEngine<P> {
         self.cache.get(&EntryId::new(key.clone(), origin.clone()))
     }
 
-    /// Number of DCSs.
+    /// Number of DCSs configured now (removed ones not counted). Indices are not necessarily
+    /// `0..dcs_count()` once a DCS was removed: iterate [`ScspEngine::dcs_indices`].
     pub fn dcs_count(&self) -> usize {
-        self.dcs.len()
+        self.dcs.iter().filter(|d| d.live()).count()
+    }
+
+    /// The indices of the DCSs configured now, in ascending order. An index names one DCS
+    /// address for the life of the engine (see [`ScspEngine::add_dcs`]).
+    pub fn dcs_indices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.dcs
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.live())
+            .map(|(i, _)| i)
+    }
+
+    /// The index of the DCS configured now with address `addr`.
+    pub fn dcs_index(&self, addr: &AtmAddress) -> Option<usize> {
+        self.dcs_by_address(addr)
+    }
+
+    /// The configuration of DCS `i` as it runs now (keys and auth mode as last set).
+    pub fn dcs_config(&self, i: usize) -> Option<&DcsConfig> {
+        self.dcs.get(i).filter(|d| d.live()).map(|d| &d.cfg)
     }
 
     /// The next event, if any.
@@ -208,9 +252,11 @@ impl<P: ClientProtocol> ScspEngine<P> {
         self.events.pop_front()
     }
 
-    /// Counters summed over every DCS.
+    /// Counters summed over every DCS, removed ones included (so that they never go
+    /// backwards), and what no DCS can be blamed for.
     pub fn counters(&self) -> Counters {
         let mut c = self.unattributed.clone();
+        add_counters(&mut c, &self.retired);
         for d in &self.dcs {
             add_counters(&mut c, &d.counters);
         }
@@ -218,9 +264,11 @@ impl<P: ClientProtocol> ScspEngine<P> {
     }
 
     /// Whether an incoming call from `from` is for this engine: it comes from a configured
-    /// DCS. (Multipoint calls are taken as receive-only leaves.)
+    /// DCS (multipoint calls are taken as receive-only leaves), or from a removed one — which
+    /// this engine refuses and counts ([`Discard::RemovedDcs`]), so that a peer that still
+    /// names this server is not taken for a client of the composite endpoint.
     pub fn owns_incoming_call(&self, from: &AtmAddress) -> bool {
-        self.dcs_by_address(from).is_some()
+        self.dcs.iter().any(|d| d.cfg.address == *from)
     }
 
     /// Whether `vc` is one of this engine's VCs (point-to-point or leaf, set up or pending).
@@ -228,9 +276,9 @@ impl<P: ClientProtocol> ScspEngine<P> {
         self.dcs_of_vc(vc).is_some()
     }
 
-    /// The state of DCS `i`.
+    /// The state of DCS `i`; `None` if there is no such DCS or it was removed.
     pub fn dcs_status(&self, i: usize) -> Option<DcsStatus> {
-        let d = self.dcs.get(i)?;
+        let d = self.dcs.get(i).filter(|d| d.live())?;
         Some(DcsStatus {
             index: i,
             address: d.cfg.address,
@@ -292,33 +340,41 @@ impl<P: ClientProtocol> ScspEngine<P> {
         sa: SecurityAssociation,
     ) -> Result<(), ScspError> {
         self.now = now;
-        let d = self.dcs.get_mut(dcs).ok_or(ScspError::NoSuchDcs(dcs))?;
+        let d = self.live_mut(dcs)?;
         d.keys.install(sa, now);
         Ok(())
     }
 
     /// Remove the association `spi` of DCS `dcs`; returns whether there was one.
     pub fn remove_security_association(&mut self, dcs: usize, spi: u32) -> Result<bool, ScspError> {
-        let d = self.dcs.get_mut(dcs).ok_or(ScspError::NoSuchDcs(dcs))?;
+        let d = self.live_mut(dcs)?;
         Ok(d.keys.remove(spi))
     }
 
     /// Sign packets to DCS `dcs` with association `spi` (`None`: the one the DCS last used,
     /// else the newest active one).
     pub fn set_sending_spi(&mut self, dcs: usize, spi: Option<u32>) -> Result<(), ScspError> {
-        let d = self.dcs.get_mut(dcs).ok_or(ScspError::NoSuchDcs(dcs))?;
+        let d = self.live_mut(dcs)?;
         d.cfg.auth.send_spi = spi;
         Ok(())
     }
 
     /// Change the authentication mode towards DCS `dcs`.
     pub fn set_auth_mode(&mut self, dcs: usize, mode: AuthMode) -> Result<(), ScspError> {
-        let d = self.dcs.get_mut(dcs).ok_or(ScspError::NoSuchDcs(dcs))?;
+        let d = self.live_mut(dcs)?;
         d.cfg.auth.mode = mode;
         Ok(())
     }
 
     // ----- internal helpers shared by the modules ------------------------------------------
+
+    /// DCS `i`, if it is configured now.
+    pub(crate) fn live_mut(&mut self, i: usize) -> Result<&mut Dcs, ScspError> {
+        self.dcs
+            .get_mut(i)
+            .filter(|d| d.live())
+            .ok_or(ScspError::NoSuchDcs(i))
+    }
 
     pub(crate) fn alloc_vc(&mut self) -> VcId {
         let v = VcId::local(self.next_vc);
@@ -362,6 +418,8 @@ impl<P: ClientProtocol> ScspEngine<P> {
                     .expire_tombstones(self.now, self.cfg.tombstone_hold);
             }
             TimerKey::OriginationHold => self.release_held(),
+            // A removed DCS's timers are cancelled with it; this guards the invariant.
+            TimerKey::Dcs(i, _) if !self.dcs.get(i).is_some_and(|d| d.live()) => {}
             TimerKey::Dcs(i, t) => match t {
                 DcsTimer::Connect => self.on_connect_timer(i),
                 DcsTimer::HelloSend => self.on_hello_timer(i),

@@ -66,6 +66,15 @@ impl OwnEntries {
         self.held.len()
     }
 
+    /// The own entries whose purge still waits for DCS `i`'s acknowledgement.
+    pub fn purges_waiting_on(&self, i: usize) -> Vec<CacheKey> {
+        self.map
+            .iter()
+            .filter(|(_, o)| o.purge.as_ref().is_some_and(|p| p.waiting.contains(&i)))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     pub fn rows(&self) -> Vec<OwnRow> {
         self.map
             .iter()

@@ -27,6 +27,7 @@ use mars_proto::dmars::DistributedServer;
 use mars_proto::mars::client::{ClientEvent, Delivery, MarsClient};
 use mars_proto::mars::mcs::Mcs;
 use mars_proto::mars::server::{MarsServer, ServerEvent};
+use mars_proto::scsp::DcsConfig;
 use mars_proto::{AtmUser, Instant, VcEvent, VcRequest};
 use mars_wire::{AtmAddress, ProtoAddr};
 use serde::Serialize;
@@ -35,7 +36,7 @@ use tokio::sync::{mpsc, oneshot};
 use self::resolver::{Answer, Asker, Resolver};
 use self::vcs::VcTable;
 use crate::capture::{Capture, RX, TX};
-use crate::config::reload::{GroupChanges, PeerKeys};
+use crate::config::reload::{GroupChanges, PeerChange, PeerKeys};
 
 /// The engine a role runs.
 #[derive(Debug)]
@@ -236,25 +237,51 @@ impl Role {
         }
     }
 
-    /// Re-key one peer (reload, B.3.1.3 rollover).
-    pub fn rekey(&mut self, now: Instant, p: &PeerKeys) -> Result<(), String> {
+    /// Apply one change of a reload to the server's peers: add, remove, re-address or
+    /// restart a peer (the SCSP engine's DCSs, `DistributedServer::add_peer` …), or re-key
+    /// one (B.3.1.3 rollover). Idempotent, so that a reload that failed half way converges
+    /// when tried again: removing a peer already gone does nothing, adding one already there
+    /// replaces it.
+    pub fn rekey(&mut self, now: Instant, change: &PeerChange) -> Result<(), String> {
+        let r = self.apply_peer(now, change);
+        self.after_input();
+        r
+    }
+
+    fn apply_peer(&mut self, now: Instant, change: &PeerChange) -> Result<(), String> {
         let Engine::Distributed(d) = &mut self.engine else {
-            return Err("no peers".into());
+            return Err(format!(
+                "{}: this server runs without peers (no SCSP engine): restart marsd",
+                change.summary()
+            ));
         };
-        let e = d.scsp_mut();
-        for spi in &p.remove {
-            e.remove_security_association(p.index, *spi)
-                .map_err(|e| e.to_string())?;
+        let err = |e: mars_proto::scsp::ScspError| format!("{}: {e}", change.summary());
+        // Add `dcs`, replacing the DCS at `old` (or at its own address) if there is one.
+        // Put `dcs` in place of the DCS at `old`, or at its own address; a DCS that already
+        // runs with exactly this configuration (a reload tried again) is left alone.
+        let put = |d: &mut DistributedServer, old: Option<AtmAddress>, dcs: DcsConfig| {
+            let e = d.scsp();
+            let old = old.filter(|a| *a != dcs.address && e.dcs_index(a).is_some());
+            match (old, e.dcs_index(&dcs.address)) {
+                (Some(a), _) => d.replace_peer(now, a, dcs).map(|_| ()),
+                (None, Some(i)) if e.dcs_config(i) == Some(&dcs) => Ok(()),
+                (None, Some(i)) => d.replace_peer(now, i, dcs).map(|_| ()),
+                (None, None) => d.add_peer(now, dcs).map(|_| ()),
+            }
+        };
+        match change {
+            PeerChange::Remove { address } => match d.remove_peer(now, *address) {
+                Ok(_) | Err(mars_proto::scsp::ScspError::NoDcsAt(_)) => Ok(()),
+                Err(e) => Err(err(e)),
+            },
+            PeerChange::Readdress { from, dcs, .. } => {
+                put(d, Some(*from), dcs.clone()).map_err(err)
+            }
+            PeerChange::Restart { dcs, .. } | PeerChange::Add { dcs, .. } => {
+                put(d, None, dcs.clone()).map_err(err)
+            }
+            PeerChange::Keys(p) => rekey(d.scsp_mut(), now, p).map_err(err),
         }
-        for sa in &p.install {
-            e.add_security_association(now, p.index, sa.clone())
-                .map_err(|e| e.to_string())?;
-        }
-        e.set_sending_spi(p.index, p.send_spi)
-            .map_err(|e| e.to_string())?;
-        e.set_auth_mode(p.index, p.mode)
-            .map_err(|e| e.to_string())?;
-        Ok(())
     }
 
     /// Join/leave (client) or serve/unserve (MCS) what a reload changed.
@@ -390,6 +417,26 @@ impl Role {
             Engine::Mcs(m) => m.as_mut(),
         }
     }
+}
+
+/// New keying for the DCS at `p.address`.
+fn rekey(
+    e: &mut mars_proto::scsp::ScspEngine<mars_proto::dmars::MarsScsp>,
+    now: Instant,
+    p: &PeerKeys,
+) -> Result<(), mars_proto::scsp::ScspError> {
+    let i = e
+        .dcs_index(&p.address)
+        .ok_or(mars_proto::scsp::ScspError::NoDcsAt(p.address))?;
+    for spi in &p.remove {
+        e.remove_security_association(i, *spi)?;
+    }
+    for sa in &p.install {
+        e.add_security_association(now, i, sa.clone())?;
+    }
+    e.set_sending_spi(i, p.send_spi)?;
+    e.set_auth_mode(i, p.mode)?;
+    Ok(())
 }
 
 fn log_server(role: &str, ev: &ServerEvent) {
