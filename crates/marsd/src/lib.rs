@@ -14,6 +14,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod decode;
+pub mod demo;
 pub mod logging;
 pub mod metrics;
 pub mod render;

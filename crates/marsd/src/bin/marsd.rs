@@ -1,14 +1,17 @@
 //! `marsd`: the Distributed MARS daemon.
 
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use marsd::config::Config;
 use marsd::daemon::StartOptions;
+use marsd::demo::{self, DemoOptions};
 use marsd::logging::{self, LogFormat};
 use marsd::runner::Running;
 use marsd::signals::{self, Action, Signals};
+use tokio::sync::oneshot;
 
 /// The Distributed MARS daemon (RFC 2443): MARS servers (RFC 2022) kept consistent by SCSP
 /// (RFC 2334), MARS clients and Multicast Servers, on an ATM service emulated over UDP.
@@ -21,6 +24,7 @@ use marsd::signals::{self, Action, Signals};
 ///   marsd --config /etc/marsd/marsd.toml    the roles of the file
 ///   marsd --config marsd.toml --validate    check the file, explain every error
 ///   marsd --config marsd.toml --capture /tmp/mars.pcap --log-format json
+///   marsd demo                              a whole LIS on this machine, narrated
 ///
 /// Signals: SIGTERM/SIGINT shut down cleanly (clients deregister, VCs are released);
 /// SIGHUP reloads peers' keys, backups, underlay entries and groups. Once every socket is
@@ -44,10 +48,27 @@ struct Cli {
     /// Control socket path, overriding the configuration's `daemon.control_socket`.
     #[arg(long, value_name = "PATH")]
     socket: Option<PathBuf>,
+    /// Shut down cleanly when standard input reaches end of file (how `marsd demo` and
+    /// tests make sure their daemons never outlive them).
+    #[arg(long, hide = true)]
+    lifeline: bool,
+    #[command(subcommand)]
+    command: Option<Sub>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Sub {
+    /// A self-contained Logical IP Subnet on this machine, narrated: three servers in one
+    /// server group, four clients and an MCS, each its own marsd process; joins, multicast
+    /// data, a server killed and restarted. Stays up until Ctrl-C for marsctl.
+    Demo(DemoOptions),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(Sub::Demo(opts)) = cli.command {
+        return demo::run(opts);
+    }
     logging::init(cli.log_format);
     let (mut cfg, default) = match &cli.config {
         Some(path) => match Config::load(path) {
@@ -91,7 +112,34 @@ fn main() -> ExitCode {
         config_path: cli.config.clone(),
         capture: cli.capture.clone(),
     };
-    rt.block_on(run(cfg, opts, default))
+    let lifeline = cli.lifeline.then(watch_stdin);
+    rt.block_on(run(cfg, opts, default, lifeline))
+}
+
+/// A receiver that completes when standard input reaches end of file (or fails).
+fn watch_stdin() -> oneshot::Receiver<()> {
+    let (tx, rx) = oneshot::channel();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 256];
+        let mut stdin = std::io::stdin();
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+        }
+        let _ = tx.send(());
+    });
+    rx
+}
+
+/// Completes when the lifeline is cut; never without one.
+async fn cut(lifeline: &mut Option<oneshot::Receiver<()>>) {
+    match lifeline {
+        Some(rx) => {
+            let _ = rx.await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 fn summary(cfg: &Config) -> String {
@@ -112,7 +160,12 @@ fn summary(cfg: &Config) -> String {
     parts.join(", ")
 }
 
-async fn run(cfg: Config, opts: StartOptions, default: bool) -> ExitCode {
+async fn run(
+    cfg: Config,
+    opts: StartOptions,
+    default: bool,
+    mut lifeline: Option<oneshot::Receiver<()>>,
+) -> ExitCode {
     let mut sigs = match Signals::install() {
         Ok(s) => s,
         Err(e) => {
@@ -149,7 +202,14 @@ async fn run(cfg: Config, opts: StartOptions, default: bool) -> ExitCode {
     }
     signals::notify("READY=1");
     loop {
-        match sigs.next().await {
+        let action = tokio::select! {
+            a = sigs.next() => a,
+            _ = cut(&mut lifeline) => {
+                tracing::info!("standard input closed (--lifeline)");
+                Action::Shutdown
+            }
+        };
+        match action {
             Action::Shutdown => break,
             Action::Reload => {
                 signals::notify("RELOADING=1");
