@@ -12,6 +12,7 @@
 
 pub mod dmars;
 pub mod engine;
+pub mod hash;
 pub mod mars;
 pub mod scsp;
 pub mod time;

@@ -297,7 +297,16 @@ proptest! {
         prop_assert_eq!(b[12..14] == [0, 0], !m.checksum);
         // The SDU form too (§4.2).
         let sdu = m.encode_sdu().unwrap();
-        prop_assert_eq!(MarsMessage::decode_sdu(&sdu).unwrap(), m);
+        prop_assert_eq!(&MarsMessage::decode_sdu(&sdu).unwrap(), &m);
+        // The long messages (target and group lists) are encoded into a buffer of exactly
+        // their size: no reallocation while encoding, no slack kept in the SDU.
+        let listed = matches!(
+            m.body,
+            MarsBody::Multi(_) | MarsBody::Migrate(_) | MarsBody::GroupListReply(_) | MarsBody::RedirectMap(_)
+        );
+        if listed {
+            prop_assert_eq!(sdu.capacity(), sdu.len());
+        }
     }
 
     /// Arbitrary octets never panic the decoder; whatever decodes re-encodes identically.

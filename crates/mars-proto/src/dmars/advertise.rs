@@ -25,7 +25,8 @@
 //! the keys one CMI uses never exceed the most state it held at once, and a re-used key is
 //! always newer than any copy of its tombstone still cached elsewhere.
 
-use std::collections::{BTreeMap, HashMap};
+use crate::hash::Map;
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use mars_wire::dmars::{CsaFlags, CsaState, GroupRange, MarsCsa};
@@ -80,8 +81,8 @@ struct Book {
 /// Everything this server has advertised for its own clients.
 #[derive(Debug, Default)]
 pub struct Advertiser {
-    slots: HashMap<Cmi, Slots>,
-    books: HashMap<(u16, [u8; 5], Cmi, bool), Book>,
+    slots: Map<Cmi, Slots>,
+    books: Map<(u16, [u8; 5], Cmi, bool), Book>,
     /// Clients gone (deregistered or removed): when, and the keys they left as tombstones.
     retired: Vec<(Instant, Cmi, Vec<u16>)>,
     /// Pieces of state that found no free slot (a client with 65,535 entries).

@@ -10,7 +10,8 @@
 //! the difference (RFC 2443 §5.3: "Each MARS Server MUST perform the necessary redistribution
 //! and hole punching algorithms before propagating this request to the CCVC and SCVC").
 
-use std::collections::{BTreeSet, HashMap};
+use crate::hash::Map;
+use std::collections::BTreeSet;
 
 use mars_wire::dmars::{CsaState, MarsCsa};
 use mars_wire::mars::Flags;
@@ -28,7 +29,7 @@ pub type ClientId = (u32, (u16, [u8; 5]), Cmi, bool);
 #[derive(Debug)]
 struct Client {
     pro: Protocol,
-    records: HashMap<u32, MarsCsa>,
+    records: Map<u32, MarsCsa>,
     /// Whether the server database holds it (registration applied).
     applied: bool,
     /// Since when its registration record says it deregistered.
@@ -51,8 +52,8 @@ pub enum Applied {
 /// Peers' clients.
 #[derive(Debug, Default)]
 pub struct Learner {
-    clients: HashMap<ClientId, Client>,
-    by_key: HashMap<(u32, u32), ClientId>,
+    clients: Map<ClientId, Client>,
+    by_key: Map<(u32, u32), ClientId>,
     dirty: BTreeSet<ClientId>,
 }
 
@@ -67,7 +68,7 @@ impl Learner {
         let id = client_id(origin, &c);
         let cl = self.clients.entry(id).or_insert_with(|| Client {
             pro: c.pro,
-            records: HashMap::new(),
+            records: Map::default(),
             applied: false,
             gone_since: None,
         });

@@ -26,7 +26,8 @@
 //! removed peer are refused and counted by the SCSP engine (they are not taken for client
 //! calls).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use crate::hash::Map;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use mars_wire::dmars::{CsaState, MarsCsa};
@@ -214,7 +215,7 @@ pub struct DistributedServer {
     advertiser: Advertiser,
     learner: Learner,
     peers: BTreeMap<u32, Peer>,
-    owners: HashMap<VcId, Owner>,
+    owners: Map<VcId, Owner>,
     timers: Timers<Timer>,
     requests: VecDeque<VcRequest>,
     events: VecDeque<DmarsEvent>,
@@ -265,7 +266,7 @@ impl DistributedServer {
             advertiser: Advertiser::default(),
             learner: Learner::default(),
             peers: BTreeMap::new(),
-            owners: HashMap::new(),
+            owners: Map::default(),
             timers,
             requests: VecDeque::new(),
             events: VecDeque::new(),
@@ -430,7 +431,7 @@ impl DistributedServer {
 
     /// A snapshot for operators.
     pub fn snapshot(&self) -> DmarsSnapshot {
-        let mut clients: HashMap<u32, usize> = HashMap::new();
+        let mut clients: Map<u32, usize> = Map::default();
         for (o, _) in self.learner.cmis() {
             *clients.entry(o).or_default() += 1;
         }

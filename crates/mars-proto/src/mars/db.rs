@@ -25,7 +25,8 @@
 //! 224.0.0.0–239.255.255.255 (§8.2) costs two entries. The cost of every operation is bounded
 //! by the member's own number of single joins and blocks, never by the addresses a block covers.
 
-use std::collections::{BTreeSet, HashMap};
+use crate::hash::Map;
+use std::collections::BTreeSet;
 
 use mars_wire::{AtmAddress, ProtoAddr};
 
@@ -142,18 +143,18 @@ pub enum DbError {
 pub struct ClusterDb {
     cmi_range: (Cmi, Cmi),
     next_cmi: Cmi,
-    members: HashMap<Cmi, Member>,
-    by_addr: HashMap<AtmAddress, Cmi>,
+    members: Map<Cmi, Member>,
+    by_addr: Map<AtmAddress, Cmi>,
     /// Interned groups (slots), their free list and their index by address.
     groups: Vec<GroupSlot>,
     free_slots: Vec<u32>,
-    slot_of: HashMap<ProtoAddr, u32>,
+    slot_of: Map<ProtoAddr, u32>,
     /// Groups with at least one single join with `layer3grp` set (§5.3), ordered for ranges.
     layer3: BTreeSet<ProtoAddr>,
     blocks: BlockIndex<Cmi>,
     /// MCSs by their id (allocated from the CMI space so ids are unique across the LIS).
-    mcs: HashMap<Cmi, Mcs>,
-    mcs_by_addr: HashMap<AtmAddress, Cmi>,
+    mcs: Map<Cmi, Mcs>,
+    mcs_by_addr: Map<AtmAddress, Cmi>,
     /// group → serving MCS ids (the server map, §6.2), ordered so that the MCS-served groups
     /// inside a block are found by a range query (the "holes" of Appendix A).
     servers: std::collections::BTreeMap<ProtoAddr, Vec<Cmi>>,
@@ -166,15 +167,15 @@ impl ClusterDb {
         ClusterDb {
             cmi_range: (lo, hi.max(lo)),
             next_cmi: lo,
-            members: HashMap::new(),
-            by_addr: HashMap::new(),
+            members: Map::default(),
+            by_addr: Map::default(),
             groups: Vec::new(),
             free_slots: Vec::new(),
-            slot_of: HashMap::new(),
+            slot_of: Map::default(),
             layer3: BTreeSet::new(),
             blocks: BlockIndex::default(),
-            mcs: HashMap::new(),
-            mcs_by_addr: HashMap::new(),
+            mcs: Map::default(),
+            mcs_by_addr: Map::default(),
             servers: std::collections::BTreeMap::new(),
         }
     }
@@ -547,26 +548,34 @@ impl ClusterDb {
 
     /// Members of group `g` (the host map, §6.2), ascending by CMI, each once.
     pub fn members_of(&self, g: &ProtoAddr) -> Vec<Cmi> {
-        let mut v: Vec<Cmi> = self
-            .slot_of
-            .get(g)
-            .map(|&s| self.groups[s as usize].members.clone())
-            .unwrap_or_default();
-        let n = v.len();
-        self.blocks.stab(g, |c| v.push(c));
-        if v.len() > n {
-            v.sort_unstable();
-            v.dedup();
-        }
-        v
+        self.with_members(g, <[Cmi]>::to_vec)
     }
 
     /// ATM addresses of the members of `g`, ascending by CMI.
     pub fn host_map(&self, g: &ProtoAddr) -> Vec<AtmAddress> {
-        self.members_of(g)
-            .into_iter()
-            .filter_map(|c| self.members.get(&c).map(|m| m.addr))
-            .collect()
+        self.with_members(g, |m| {
+            m.iter()
+                .filter_map(|c| self.members.get(c).map(|m| m.addr))
+                .collect()
+        })
+    }
+
+    /// `f` of the members of `g`, ascending: its single-join list, merged with the members
+    /// of the blocks covering it when there are any (else borrowed as it is, no copy).
+    fn with_members<R>(&self, g: &ProtoAddr, f: impl FnOnce(&[Cmi]) -> R) -> R {
+        let singles = self
+            .slot_of
+            .get(g)
+            .map_or(&[][..], |&s| self.groups[s as usize].members.as_slice());
+        let mut all = Vec::new();
+        self.blocks.stab(g, |c| all.push(c));
+        if all.is_empty() {
+            return f(singles);
+        }
+        all.extend_from_slice(singles);
+        all.sort_unstable();
+        all.dedup();
+        f(&all)
     }
 
     /// Groups in `r` with at least one layer 3 member (§5.3), ascending.

@@ -72,6 +72,7 @@ use crate::codec::{fits, Put, Reader};
 use crate::error::{DecodeError, DecodeErrorKind, EncodeError};
 use crate::llc::{LLC_SNAP, LLC_SNAP_LEN, OUI_IANA, PID_MARS_CONTROL};
 use crate::pro::Protocol;
+use crate::proto_addr::ProtoAddr;
 use crate::seq::Csn;
 use fields::read_type_len;
 
@@ -508,9 +509,38 @@ impl MarsMessage {
     /// The message as an AAL5 SDU: LLC/SNAP header `AA-AA-03 00-00-5E 00-03` (§4.2) and
     /// the message.
     pub fn encode_sdu(&self) -> Result<Vec<u8>, EncodeError> {
-        let mut v = crate::llc::with_header(PID_MARS_CONTROL, 64);
+        let mut v = crate::llc::with_header(PID_MARS_CONTROL, self.size_hint());
         self.encode(&mut v)?;
         Ok(v)
+    }
+
+    /// About how many octets [`MarsMessage::encode`] writes: exact for the target-list
+    /// messages, whose SDUs are the long ones, so that encoding them never reallocates.
+    fn size_hint(&self) -> usize {
+        /// The fixed header and the 14 octets every target-list message has before its
+        /// addresses (§5.1.2).
+        const FIXED: usize = 32;
+        let addrs = |v: &[AtmAddress]| v.iter().map(AtmAddress::wire_len).sum::<usize>();
+        let body = match &self.body {
+            MarsBody::Multi(m) => {
+                FIXED + m.source.wire_len() + m.spa.len() + m.tpa.len() + addrs(&m.targets)
+            }
+            MarsBody::Migrate(m) => {
+                FIXED + m.source.wire_len() + m.spa.len() + m.tpa.len() + addrs(&m.targets)
+            }
+            MarsBody::RedirectMap(m) => FIXED + m.source.wire_len() + addrs(&m.targets),
+            MarsBody::GroupListReply(r) => {
+                FIXED
+                    + r.source.wire_len()
+                    + r.spa.len()
+                    + r.groups.iter().map(ProtoAddr::len).sum::<usize>()
+            }
+            _ => 64,
+        };
+        // The TLV list starts at the next 4-octet boundary (§10.1).
+        self.tlvs
+            .as_ref()
+            .map_or(body, |t| body.next_multiple_of(4) + t.wire_len())
     }
 
     /// Decode an AAL5 SDU that must carry the MARS LLC/SNAP header. Offsets in errors count

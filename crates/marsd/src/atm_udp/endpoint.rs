@@ -6,8 +6,9 @@
 //! with virtual time. Datagram handling is in `inbound.rs`; the events told and how far the
 //! user has read them (which decides what a request means) in `outbox.rs`.
 
+use mars_proto::hash::Map;
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -114,8 +115,8 @@ pub struct Endpoint {
     pub(super) instance: u32,
     next_cref: u32,
     pub(super) next_incoming: u64,
-    pub(super) legs: HashMap<LegKey, Leg>,
-    pub(super) vcs: HashMap<VcId, Vc>,
+    pub(super) legs: Map<LegKey, Leg>,
+    pub(super) vcs: Map<VcId, Vc>,
     pub(super) peers: Peers,
     pub(super) tombs: Tombstones,
     retx: BinaryHeap<Reverse<(Instant, LegKey)>>,
@@ -143,8 +144,8 @@ impl Endpoint {
             underlay,
             instance,
             next_incoming: 1,
-            legs: HashMap::new(),
-            vcs: HashMap::new(),
+            legs: Map::default(),
+            vcs: Map::default(),
             peers: Peers::default(),
             tombs,
             retx: BinaryHeap::new(),

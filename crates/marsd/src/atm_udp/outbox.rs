@@ -11,7 +11,8 @@
 //! (events delivered, then requests taken) never has events queued when it asks; a user on
 //! another thread often has.
 
-use std::collections::{HashMap, VecDeque};
+use mars_proto::hash::Map;
+use std::collections::VecDeque;
 
 use mars_proto::{PartyId, VcEvent, VcId};
 
@@ -45,7 +46,7 @@ pub(super) struct Outbox {
     seen_incoming: u64,
     /// Handles whose last event (`Released`, `PartyDropped`) is told but not seen, with its
     /// number.
-    ending: HashMap<Handle, u64>,
+    ending: Map<Handle, u64>,
 }
 
 impl Outbox {

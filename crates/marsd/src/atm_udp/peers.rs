@@ -1,6 +1,7 @@
 //! Per-peer bookkeeping (liveness) and tombstones of recently ended incoming legs.
 
-use std::collections::{HashMap, VecDeque};
+use mars_proto::hash::Map;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -39,7 +40,7 @@ impl Peer {
 /// The peer table.
 #[derive(Debug, Default)]
 pub(crate) struct Peers {
-    map: HashMap<SocketAddr, Peer>,
+    map: Map<SocketAddr, Peer>,
     /// Sum of every peer's `pending`, kept so that the setup limit check is O(1) even under
     /// a flood.
     pending_total: usize,
@@ -115,7 +116,7 @@ pub(crate) enum TombKind {
 /// instead of opening a second call. Bounded: the oldest is forgotten first.
 #[derive(Debug)]
 pub(crate) struct Tombstones {
-    map: HashMap<(SocketAddr, u32), (TombKind, Cause)>,
+    map: Map<(SocketAddr, u32), (TombKind, Cause)>,
     order: VecDeque<(Instant, (SocketAddr, u32))>,
     capacity: usize,
     lifetime: Duration,
@@ -124,7 +125,7 @@ pub(crate) struct Tombstones {
 impl Tombstones {
     pub fn new(capacity: usize, lifetime: Duration) -> Self {
         Tombstones {
-            map: HashMap::new(),
+            map: Map::default(),
             order: VecDeque::new(),
             capacity,
             lifetime,

@@ -12,7 +12,7 @@
 //!        0x35   0x0001   (RFC 4548)   (ours)
 //! ```
 
-use std::collections::HashMap;
+use mars_proto::hash::Map;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::sync::{PoisonError, RwLock};
 
@@ -52,7 +52,7 @@ pub fn extract_ipv4(a: &AtmAddr) -> Option<SocketAddrV4> {
 #[derive(Debug)]
 pub struct Underlay {
     /// Static entries, ATM address → socket address.
-    forward: RwLock<HashMap<AtmAddress, SocketAddr>>,
+    forward: RwLock<Map<AtmAddress, SocketAddr>>,
     /// Whether RFC 4548 §3.1 addresses not in the map resolve by their embedding.
     embedding: bool,
 }
@@ -67,7 +67,7 @@ impl Underlay {
     /// An empty map, with RFC 4548 embedding enabled.
     pub fn new() -> Self {
         Underlay {
-            forward: RwLock::new(HashMap::new()),
+            forward: RwLock::new(Map::default()),
             embedding: true,
         }
     }
@@ -83,11 +83,11 @@ impl Underlay {
         self.map_mut().insert(atm, at);
     }
 
-    fn map(&self) -> std::sync::RwLockReadGuard<'_, HashMap<AtmAddress, SocketAddr>> {
+    fn map(&self) -> std::sync::RwLockReadGuard<'_, Map<AtmAddress, SocketAddr>> {
         self.forward.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn map_mut(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<AtmAddress, SocketAddr>> {
+    fn map_mut(&self) -> std::sync::RwLockWriteGuard<'_, Map<AtmAddress, SocketAddr>> {
         self.forward.write().unwrap_or_else(PoisonError::into_inner)
     }
 

@@ -13,7 +13,8 @@
 //! reliable JOIN/LEAVE), `resolve` (MARS_REQUEST/MULTI/NAK), `outgoing` (the transmit-side
 //! VCs), `receive` (incoming VCs and control message dispatch).
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use crate::hash::Map;
+use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -100,11 +101,11 @@ pub(crate) struct Endpoint {
     /// Outgoing VCs and resolutions, by group, ascending (the table H of Appendix A).
     pub groups: BTreeMap<ProtoAddr, OutGroup>,
     /// Our outgoing VCs → their group.
-    pub out_vcs: HashMap<VcId, ProtoAddr>,
+    pub out_vcs: Map<VcId, ProtoAddr>,
     /// Groups in NAK hold-down, until when (§5.1.1).
     pub holddown: BTreeMap<ProtoAddr, Instant>,
     /// Incoming VCs (leaf ends and control VCs).
-    pub incoming: HashMap<VcId, InVc>,
+    pub incoming: Map<VcId, InVc>,
     /// A MARS_REDIRECT_MAP being reassembled, with its `mar$redirf`.
     pub redirect_parts: Option<(Reassembly<AtmAddress>, RedirF)>,
     /// A MARS_GROUPLIST_REPLY being reassembled, for the block asked about.
@@ -131,9 +132,9 @@ impl Endpoint {
             reliable: Reliable::new(role == Role::Mcs),
             memberships: Vec::new(),
             groups: BTreeMap::new(),
-            out_vcs: HashMap::new(),
+            out_vcs: Map::default(),
             holddown: BTreeMap::new(),
-            incoming: HashMap::new(),
+            incoming: Map::default(),
             redirect_parts: None,
             grouplist: None,
             grouplist_retries: 0,

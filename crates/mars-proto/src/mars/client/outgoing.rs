@@ -10,7 +10,8 @@
 //! of the group members as a leaf, and after it has attempted to add all the group members
 //! at least once"), used by the client too so that the first datagrams reach every member.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use crate::hash::Map;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -69,7 +70,7 @@ pub(crate) struct OutGroup {
     pub vc: Option<VcId>,
     /// Its leaves (the set {ATM.1 … ATM.n}), by address.
     pub leaves: BTreeMap<AtmAddress, Leaf>,
-    pub by_party: HashMap<PartyId, AtmAddress>,
+    pub by_party: Map<PartyId, AtmAddress>,
     /// SDUs waiting for the VC.
     pub queue: VecDeque<Bytes>,
     pub resolving: Option<Resolution>,
@@ -86,7 +87,7 @@ impl OutGroup {
         OutGroup {
             vc: None,
             leaves: BTreeMap::new(),
-            by_party: HashMap::new(),
+            by_party: Map::default(),
             queue: VecDeque::new(),
             resolving: None,
             revalidate: false,

@@ -1,8 +1,7 @@
 //! A point-to-multipoint control VC rooted at the MARS — ClusterControlVC or ServerControlVC
 //! (RFC 2022 §4.1) — with the registered endpoint behind each leaf.
 
-use std::collections::HashMap;
-
+use crate::hash::Map;
 use crate::mars::db::Cmi;
 use crate::vc::{PartyId, VcId};
 
@@ -21,8 +20,8 @@ pub enum Leaf {
 pub struct ControlVc {
     /// The VC, once opened.
     pub vc: Option<VcId>,
-    parties: HashMap<PartyId, (Cmi, Leaf)>,
-    by_cmi: HashMap<Cmi, PartyId>,
+    parties: Map<PartyId, (Cmi, Leaf)>,
+    by_cmi: Map<Cmi, PartyId>,
     next_party: u32,
 }
 

@@ -26,7 +26,8 @@ mod resolve;
 mod service;
 pub mod state;
 
-use std::collections::{HashMap, VecDeque};
+use crate::hash::Map;
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -110,7 +111,7 @@ pub struct Cluster {
     pub ssn: Csn,
     /// Registration replies held until the leaf is on the control VC: endpoint → (VC to
     /// answer on, the registration message as received).
-    pending: HashMap<Cmi, Vec<(VcId, Join)>>,
+    pending: Map<Cmi, Vec<(VcId, Join)>>,
 }
 
 /// A point-to-point VC a client called us on.
@@ -130,7 +131,7 @@ enum Timer {
 pub struct MarsServer {
     cfg: ServerConfig,
     clusters: Vec<Cluster>,
-    callers: HashMap<VcId, Caller>,
+    callers: Map<VcId, Caller>,
     next_vc: u64,
     requests: VecDeque<VcRequest>,
     events: VecDeque<ServerEvent>,
@@ -153,7 +154,7 @@ impl MarsServer {
                 scvc: ControlVc::default(),
                 csn: Csn(cfg.initial_msn),
                 ssn: Csn(cfg.initial_msn),
-                pending: HashMap::new(),
+                pending: Map::default(),
             })
             .collect();
         let mut timers = Timers::default();
@@ -162,7 +163,7 @@ impl MarsServer {
             next_vc: cfg.vc_id_base,
             cfg,
             clusters,
-            callers: HashMap::new(),
+            callers: Map::default(),
             requests: VecDeque::new(),
             events: VecDeque::new(),
             timers,

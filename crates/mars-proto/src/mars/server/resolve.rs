@@ -162,7 +162,14 @@ fn seqxy(i: usize, k: usize) -> SeqXy {
 /// addresses of the same type and length ... grouped according to type"). Always at least
 /// one part.
 pub(super) fn split_targets(mut targets: Vec<AtmAddress>, room: usize) -> Vec<Vec<AtmAddress>> {
-    targets.sort_by_key(|a| (a.number.type_len(), a.sub.type_len()));
+    let kind = |a: &AtmAddress| (a.number.type_len(), a.sub.type_len());
+    // The common case, one part: every target of one kind, together within the MTU.
+    let one_kind = targets.windows(2).all(|w| kind(&w[0]) == kind(&w[1]));
+    let size: usize = targets.iter().map(|t| t.wire_len().max(1)).sum();
+    if one_kind && size <= room && targets.len() <= usize::from(u16::MAX) {
+        return vec![targets];
+    }
+    targets.sort_by_key(kind);
     let mut parts: Vec<Vec<AtmAddress>> = Vec::new();
     let mut used = 0;
     for t in targets {
