@@ -364,23 +364,17 @@ impl Role {
                     log_server(&name, &ev);
                 }
                 while let Some(ev) = d.poll_scsp_event() {
-                    let per_record = matches!(
-                        ev,
+                    let json = || serde_json::to_string(&ev).unwrap_or_default();
+                    // One event per record at debug, the rest at info; the JSON is built only
+                    // when the level is on (an alignment of a million records would otherwise
+                    // spend a sixth of its CPU formatting JSON nobody reads).
+                    match ev {
                         mars_proto::scsp::ScspEvent::Learned { .. }
-                            | mars_proto::scsp::ScspEvent::Withdrawn { .. }
-                            | mars_proto::scsp::ScspEvent::Discarded { .. }
-                    );
-                    // One event per record at debug: serialised only when debug is on (an
-                    // alignment of a million records would otherwise spend a sixth of its
-                    // CPU formatting JSON nobody reads).
-                    if per_record {
-                        if tracing::enabled!(tracing::Level::DEBUG) {
-                            let json = serde_json::to_string(&ev).unwrap_or_default();
-                            tracing::debug!(role = %name, event = %json, "scsp");
+                        | mars_proto::scsp::ScspEvent::Withdrawn { .. }
+                        | mars_proto::scsp::ScspEvent::Discarded { .. } => {
+                            tracing::debug!(role = %name, event = %json(), "scsp")
                         }
-                    } else {
-                        let json = serde_json::to_string(&ev).unwrap_or_default();
-                        tracing::info!(role = %name, event = %json, "scsp");
+                        _ => tracing::info!(role = %name, event = %json(), "scsp"),
                     }
                 }
             }
@@ -440,16 +434,19 @@ fn rekey(
 }
 
 fn log_server(role: &str, ev: &ServerEvent) {
-    let json = serde_json::to_string(ev).unwrap_or_default();
+    // A closure, so that the JSON is built only when the event's level is on (tracing
+    // evaluates field values after its enabled check): a learned membership change is a debug
+    // event, a million of them in a cache alignment.
+    let json = || serde_json::to_string(ev).unwrap_or_default();
     match ev {
         ServerEvent::Registered { .. }
         | ServerEvent::Deregistered { .. }
         | ServerEvent::McsRegistered { .. }
         | ServerEvent::McsDeregistered { .. }
         | ServerEvent::RegistrationFailed { .. }
-        | ServerEvent::Migrated { .. } => tracing::info!(role, event = %json, "mars server"),
-        ServerEvent::Conflict { .. } => tracing::warn!(role, event = %json, "mars server"),
-        _ => tracing::debug!(role, event = %json, "mars server"),
+        | ServerEvent::Migrated { .. } => tracing::info!(role, event = %json(), "mars server"),
+        ServerEvent::Conflict { .. } => tracing::warn!(role, event = %json(), "mars server"),
+        _ => tracing::debug!(role, event = %json(), "mars server"),
     }
 }
 
