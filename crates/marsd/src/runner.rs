@@ -90,3 +90,24 @@ impl Running {
         }
     }
 }
+
+/// The JSON of a `ready` line ([`Running::ready_line`]), for whoever started `marsd` (the demo,
+/// tests, benchmarks); `None` when `line` is not one.
+pub fn parse_ready_line(line: &str) -> Option<serde_json::Value> {
+    let json = line.trim().strip_prefix("ready ")?;
+    serde_json::from_str(json).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ready_line;
+
+    #[test]
+    fn ready_lines_parse_and_nothing_else_does() {
+        let v = parse_ready_line("ready {\"pid\":7,\"roles\":[]}\n").unwrap();
+        assert_eq!(v["pid"], 7);
+        assert_eq!(parse_ready_line("marsd: listening"), None);
+        assert_eq!(parse_ready_line("ready {not json"), None);
+        assert_eq!(parse_ready_line("ready"), None);
+    }
+}

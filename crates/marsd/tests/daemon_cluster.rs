@@ -52,11 +52,8 @@ impl Proc {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let ready: Value = serde_json::from_str(
-            line.strip_prefix("ready ")
-                .unwrap_or_else(|| panic!("no ready line: {line:?}")),
-        )
-        .unwrap();
+        let ready = marsd::runner::parse_ready_line(&line)
+            .unwrap_or_else(|| panic!("no ready line: {line:?}"));
         Proc {
             child,
             _lifeline: lifeline,

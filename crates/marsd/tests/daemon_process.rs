@@ -30,10 +30,9 @@ fn marsd(config: &Path) -> (Child, Value) {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let json = line
-        .strip_prefix("ready ")
-        .unwrap_or_else(|| panic!("no ready line: {line:?}"));
-    (child, serde_json::from_str(json).unwrap())
+    let ready =
+        marsd::runner::parse_ready_line(&line).unwrap_or_else(|| panic!("no ready line: {line:?}"));
+    (child, ready)
 }
 
 fn marsctl(args: &[&str]) -> (i32, String, String) {

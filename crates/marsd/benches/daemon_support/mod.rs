@@ -89,11 +89,8 @@ impl Marsd {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let ready: Value = serde_json::from_str(
-            line.strip_prefix("ready ")
-                .unwrap_or_else(|| panic!("{name}: no ready line: {line:?}")),
-        )
-        .unwrap();
+        let ready = marsd::runner::parse_ready_line(&line)
+            .unwrap_or_else(|| panic!("{name}: no ready line: {line:?}"));
         let socket = PathBuf::from(ready["control_socket"].as_str().unwrap());
         Marsd {
             child,

@@ -528,11 +528,16 @@ impl BlockingEndpoint {
     }
 }
 
-/// A multi-threaded runtime suitable for [`BlockingEndpoint`]s.
-pub fn blocking_runtime() -> io::Result<Arc<tokio::runtime::Runtime>> {
+/// The runtime the emulation runs on — `marsd`, its demo and [`BlockingEndpoint`]s alike:
+/// two worker threads (each endpoint is one task; the control socket and timers share them).
+pub fn runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .map(Arc::new)
+}
+
+/// [`runtime`], shared, for [`BlockingEndpoint`]s.
+pub fn blocking_runtime() -> io::Result<Arc<tokio::runtime::Runtime>> {
+    runtime().map(Arc::new)
 }

@@ -97,11 +97,7 @@ fn main() -> ExitCode {
         println!("{what}: OK ({})", summary(&cfg));
         return ExitCode::SUCCESS;
     }
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match marsd::atm_udp::driver::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("marsd: cannot start the runtime: {e}");

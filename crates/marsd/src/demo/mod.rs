@@ -46,11 +46,7 @@ pub struct DemoOptions {
 
 /// Run the demo to its end; the process exit status.
 pub fn run(opts: DemoOptions) -> ExitCode {
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
+    let rt = match crate::atm_udp::driver::runtime() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("marsd demo: cannot start the runtime: {e}");

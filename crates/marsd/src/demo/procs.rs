@@ -72,10 +72,7 @@ impl Child {
             Ok(Ok(0)) => Some("exited before it was ready".into()),
             Ok(Ok(_)) => None,
         };
-        let ready = line
-            .trim()
-            .strip_prefix("ready ")
-            .and_then(|j| serde_json::from_str::<Value>(j).ok());
+        let ready = crate::runner::parse_ready_line(&line);
         match (why, ready) {
             (None, Some(ready)) => Ok(Child {
                 child,
