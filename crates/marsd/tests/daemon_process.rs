@@ -1,7 +1,8 @@
 //! The binaries as an operator runs them: `marsd` processes with a server and a client
 //! configuration on 127.0.0.1 and 127.0.0.2, each printing its `ready` line; `marsctl join`
 //! on the client, `marsctl show groups --json` on the server shows the member; SIGTERM
-//! stops both cleanly. Also `--validate` and marsctl's one-line errors.
+//! stops both cleanly. Also `--validate`, marsctl's one-line errors, and `marsd` without a
+//! configuration (the embedded default server).
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -186,4 +187,46 @@ fn marsctl_help_teaches_and_generates() {
     let (rc, _, err) = marsctl(&["generate", "man", dir.to_str().unwrap()]);
     assert_eq!(rc, 0, "{err}");
     assert!(dir.join("marsctl.1").exists() && dir.join("marsctl-show.1").exists());
+}
+
+/// `marsd` with no configuration runs the embedded default — one MARS server on
+/// 127.0.0.1:2443 — and says how to talk to it; `marsctl` then can.
+#[test]
+fn no_configuration_runs_one_server_and_says_how_to_reach_it() {
+    let dir = tempdir("default");
+    let sock = dir.join("default.sock");
+    let sock_s = sock.to_str().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_marsd"))
+        .args(["--socket", sock_s])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let ready =
+        marsd::runner::parse_ready_line(&line).unwrap_or_else(|| panic!("no ready line: {line:?}"));
+    assert_eq!(ready["roles"][0]["kind"], "server", "{ready}");
+    assert_eq!(ready["roles"][0]["udp"], "127.0.0.1:2443", "{ready}");
+    let (code, out, err) = marsctl(&["--socket", sock_s, "--json", "show", "servers"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(ready["roles"][0]["atm"].as_str().unwrap()),
+        "{out}"
+    );
+    // The hints come before the first request is served; read them after stopping.
+    let mut stderr = child.stderr.take().unwrap();
+    terminate(child);
+    let mut hints = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut hints).unwrap();
+    assert!(
+        hints.contains("no configuration given: running MARS server"),
+        "{hints}"
+    );
+    assert!(
+        hints.contains(&format!("marsctl --socket {sock_s} show servers")),
+        "{hints}"
+    );
 }
