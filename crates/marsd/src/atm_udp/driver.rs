@@ -226,6 +226,24 @@ impl<E: AtmUser + 'static> Attached for EngineUser<E> {
     }
 }
 
+/// Receive one datagram if the kernel holds one, with one system call per datagram and one
+/// for "empty". Through tokio's readiness first, so that an empty socket clears it (else
+/// `readable()` would fire at once forever); when tokio does not think the socket readable it
+/// makes no call at all, and then the kernel is asked directly: under load the I/O driver may
+/// not have noticed a datagram yet, and a peer must not be declared dead while its datagrams
+/// sit unread.
+fn recv(sock: &UdpSocket, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+    let mut asked = false;
+    let r = sock.try_io(Interest::READABLE, || {
+        asked = true;
+        batch::recv_now(sock, buf)
+    });
+    match r {
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock && !asked => batch::recv_now(sock, buf),
+        r => r,
+    }
+}
+
 /// A closure run on the attached user inside the endpoint task, with the loop's `now`.
 type Call = Box<dyn FnOnce(&mut dyn Any, Instant) + Send>;
 
@@ -257,17 +275,9 @@ async fn run<A: Attached>(
             // 1. The socket, without blocking, before timers, so that a peer is never
             //    declared dead while its datagrams wait unread.
             for _ in 0..RECV_BURST {
-                match batch::recv_now(&sock, &mut buf) {
+                match recv(&sock, &mut buf) {
                     Ok((n, from)) => ep.handle_datagram(shared.now(), from, &buf[..n]),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                        // Bring tokio's readiness in line (else `readable()` below would fire
-                        // at once forever): retry through it, which clears it on WouldBlock.
-                        match sock.try_io(Interest::READABLE, || batch::recv_now(&sock, &mut buf)) {
-                            Ok((n, from)) => ep.handle_datagram(shared.now(), from, &buf[..n]),
-                            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                            Err(_) => ep.note_recv_error(),
-                        }
-                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                     // E.g. ECONNREFUSED from an ICMP port unreachable: count, go on.
                     Err(e) => {
                         tracing::debug!(error = %e, "receive error");
