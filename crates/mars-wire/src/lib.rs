@@ -8,6 +8,7 @@
 //! - [`scsp`]: SCSP packets, records and extensions including authentication (RFC 2334 App. B);
 //! - [`dmars`]: the RFC 2443 "MARS Specific Part" of SCSP CSA records;
 //! - [`data`]: MARS data-path Type #1/#2 encapsulations (RFC 2022 §5.5);
+//! - [`mcs_hello`]: the inter-MCS HELLO of RFC 2149 §5.3;
 //! - [`emu`]: datagrams of the ATM emulation over UDP (`docs/atm-emulation.md`);
 //! - [`seq`]: CSA sequence numbers and cluster sequence numbers with their comparison rules.
 //!
@@ -24,6 +25,7 @@ pub mod emu;
 pub mod error;
 pub mod llc;
 pub mod mars;
+pub mod mcs_hello;
 pub mod pro;
 pub mod proto_addr;
 pub mod scsp;

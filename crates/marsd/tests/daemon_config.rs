@@ -442,3 +442,44 @@ fn reload_rules_for_peers() {
     let e = plan(&plain, &file(&[(x, "")]), None).unwrap_err();
     assert_eq!(e.to_string(), "line 6, server.peers[0]: peers cannot be added to a server running without any (it runs no SCSP engine): restart marsd (reload refused)");
 }
+
+/// RFC 2149 §5: `mcslist` and `[mcs.timers] hello_interval`/`dead_factor` reach the MCS's
+/// election, and are validated with line and key.
+#[test]
+fn mcslist_reaches_the_election_and_is_checked() {
+    let me = "35.0001.7F000002000100000000.000000000000.00";
+    let text = format!(
+        "[[mcs]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\ngroups = [\"224.1.2.3\", \"224.1.2.4\"]\nmcslist = [\"{me}\", \"12346\"]\n[mcs.timers]\nhello_interval = 2\ndead_factor = 4\n"
+    );
+    let cfg = Config::parse(&text, None).expect("valid");
+    let m = &cfg.mcs[0];
+    let c = build::mcs_config(m, a(me));
+    assert_eq!(c.mcslists.len(), 1);
+    let l = &c.mcslists[0];
+    assert_eq!(l.mcslist, vec![a(me), a("12346")]);
+    assert_eq!(l.groups.len(), 2, "one list for both groups (§5.4)");
+    assert_eq!((l.hello_interval, l.dead_factor), (2, 4));
+
+    let bad = "[[mcs]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\ngroups = [\"224.1.2.3\"]\nmcslist = [\"12346\", \"12346\", \"12347/47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00\"]\n[mcs.timers]\nhello_interval = 0\n[[client]]\nbind = \"127.0.0.3:1\"\nmars = [\"12345\"]\nmcslist = [\"12346\"]\n[client.timers]\ndead_factor = 3\n";
+    let got: Vec<String> = match Config::parse(bad, None) {
+        Ok(_) => vec!["OK".into()],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    };
+    for want in [
+        "line 5, mcs[0].mcslist: must name this MCS's own ATM address (RFC 2149 §5.1)",
+        "line 5, mcs[0].mcslist[1]: listed twice",
+        "line 5, mcs[0].mcslist[2]: no subaddress: the RFC 2149 HELLO carries ATM numbers only",
+        "line 7, mcs[0].timers.hello_interval: must be at least 1",
+        "line 11, client[0].mcslist: applies to MCSs only (RFC 2149 §5)",
+    ] {
+        assert!(
+            got.iter().any(|g| g == want),
+            "missing {want:?} in {got:#?}"
+        );
+    }
+    assert!(
+        got.iter()
+            .any(|g| g.contains("client[0].timers.dead_factor")),
+        "{got:#?}"
+    );
+}

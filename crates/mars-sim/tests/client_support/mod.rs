@@ -38,6 +38,8 @@ pub struct Spec {
     pub link: LinkConfig,
     pub server_cfg: fn(&mut ServerConfig),
     pub client_cfg: fn(&mut ClientConfig),
+    /// Adjust MCS `i`'s configuration (e.g. give it an RFC 2149 §5 mcslist).
+    pub mcs_cfg: fn(usize, &mut McsConfig),
 }
 
 impl Default for Spec {
@@ -50,6 +52,7 @@ impl Default for Spec {
             link: LinkConfig::default(),
             server_cfg: |_| {},
             client_cfg: |_| {},
+            mcs_cfg: |_, _| {},
         }
     }
 }
@@ -85,6 +88,7 @@ impl Cluster {
             cfg.endpoint.timers = timers();
             cfg.endpoint.timers.vc_idle = None;
             cfg.endpoint.seed = spec.seed ^ (0x5EED_0000 + i as u64);
+            (spec.mcs_cfg)(i, &mut cfg);
             mcss.push(sim.add_engine(a, Mcs::new(cfg, now)));
         }
         let mut clients = Vec::new();
@@ -121,6 +125,11 @@ impl Cluster {
 
     pub fn mcs(&self, i: usize) -> &Mcs {
         self.sim.engine::<Mcs>(self.mcss[i]).expect("mcs engine")
+    }
+
+    pub fn mcs_mut(&mut self, i: usize) -> &mut Mcs {
+        let ep = self.mcss[i];
+        self.sim.engine_mut::<Mcs>(ep).expect("mcs engine")
     }
 
     pub fn server(&self, i: usize) -> &MarsServer {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mars_proto::dmars::DistributedConfig;
 use mars_proto::mars::client::{ClientConfig, TimerConfig};
-use mars_proto::mars::mcs::McsConfig;
+use mars_proto::mars::mcs::{McsConfig, McsList};
 use mars_proto::mars::server::ServerConfig;
 use mars_proto::scsp::{
     AuthConfig, AuthMode, DcsConfig, DcsParams, ScspConfig, SecurityAssociation, StaleOwnPolicy,
@@ -248,6 +248,18 @@ pub fn mcs_config(m: &MemberRole, address: AtmAddress) -> McsConfig {
     let mut e = member_endpoint(m, address);
     e.timers.vc_idle = None;
     c.endpoint = e;
+    if !m.mcslist.is_empty() {
+        // RFC 2149 §5: one list for every group of the role (§5.4 allows one list for
+        // several groups).
+        let mut l = McsList::new(m.mcslist.clone(), c.groups.clone());
+        if let Some(hi) = m.timers.hello_interval {
+            l.hello_interval = hi;
+        }
+        if let Some(df) = m.timers.dead_factor {
+            l.dead_factor = df;
+        }
+        c.mcslists = vec![l];
+    }
     c
 }
 

@@ -407,6 +407,35 @@ pub fn parse_range(s: &str, proto: Proto) -> Result<(ProtoAddr, ProtoAddr), Stri
     Ok((a, b))
 }
 
+/// RFC 2149 §5.1: the mcslist is "known to each MCS in the set", so it names this MCS; the
+/// HELLO carries ATM numbers and IPv4 groups only (`docs/wire-decisions.md`).
+fn check_mcslist(cfg: &Config, m: &MemberRole, at: &At, mcs: bool, p: &mut Problems) {
+    if m.mcslist.is_empty() {
+        return;
+    }
+    let k = at.key("mcslist");
+    if !mcs {
+        return p.add(&k, "applies to MCSs only (RFC 2149 §5)");
+    }
+    let me = own_address(&cfg.underlay, m.bind, m.atm).ok().flatten();
+    if !me.is_some_and(|me| m.mcslist.iter().any(|a| a.number == me.number)) {
+        p.add(&k, "must name this MCS's own ATM address (RFC 2149 §5.1)");
+    }
+    for (i, a) in m.mcslist.iter().enumerate() {
+        if !a.sub.is_null() {
+            p.add(
+                &k.idx(i),
+                "no subaddress: the RFC 2149 HELLO carries ATM numbers only",
+            );
+        } else if m.mcslist[..i].iter().any(|b| b.number == a.number) {
+            p.add(&k.idx(i), "listed twice");
+        }
+    }
+    if m.protocol != Proto::Ipv4 {
+        p.add(&k, "the RFC 2149 HELLO names IPv4 groups only");
+    }
+}
+
 fn check_member(cfg: &Config, m: &MemberRole, at: &At, mcs: bool, p: &mut Problems) {
     if m.mars.is_empty() {
         p.add(&at.key("mars"), "name at least one MARS (RFC 2022 §5.4)");
@@ -451,6 +480,17 @@ fn check_member(cfg: &Config, m: &MemberRole, at: &At, mcs: bool, p: &mut Proble
     }
     let t = &m.timers;
     let ta = at.key("timers");
+    check_mcslist(cfg, m, at, mcs, p);
+    for (k, v) in [
+        ("hello_interval", t.hello_interval),
+        ("dead_factor", t.dead_factor),
+    ] {
+        if v.is_some() && (!mcs || m.mcslist.is_empty()) {
+            p.add(&ta.key(k), "applies to an MCS with an `mcslist` only");
+        } else if v == Some(0) {
+            p.add(&ta.key(k), "must be at least 1");
+        }
+    }
     if t.scale == 0 {
         p.add(&ta.key("scale"), "must be at least 1");
     }

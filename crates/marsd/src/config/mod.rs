@@ -526,6 +526,11 @@ pub struct MemberRole {
     /// Most incoming VCs.
     #[serde(default = "default_vc_limit")]
     pub max_in_vcs: usize,
+    /// RFC 2149 §5 "mcslist" (MCS only): the ordered ATM numbers of the MCSs that back up
+    /// each other for this role's `groups`, identical at every MCS of the list and naming
+    /// this MCS. The groups are served only while this MCS is the active one.
+    #[serde(default)]
+    pub mcslist: Vec<AtmAddress>,
     /// Timers of RFC 2022 Appendix E.
     #[serde(default)]
     pub timers: TimersConfig,
@@ -578,6 +583,10 @@ pub struct TimersConfig {
     pub rejoin_delay: Option<[Dur; 2]>,
     /// Re-registrations allowed within `force_wait` before the looping guard.
     pub loop_limit: Option<u32>,
+    /// RFC 2149 §5 HelloInterval, whole seconds (MCS with `mcslist` only; default 3).
+    pub hello_interval: Option<u16>,
+    /// RFC 2149 §5 DeadFactor (MCS with `mcslist` only; default 3).
+    pub dead_factor: Option<u16>,
 }
 
 impl Default for TimersConfig {
@@ -598,6 +607,8 @@ impl Default for TimersConfig {
             request_limit: None,
             nak_holddown: None,
             rejoin_delay: None,
+            hello_interval: None,
+            dead_factor: None,
             loop_limit: None,
         }
     }

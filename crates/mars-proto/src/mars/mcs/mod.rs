@@ -15,15 +15,28 @@
 //! The VCs have no idle timer (§4.3: "A point-to-multipoint VC MUST NOT have an activity
 //! timer associated with it").
 //!
-//! The multiple-MCS election protocol of RFC 2149 §5 is not implemented: one MCS per group,
-//! as RFC 2022 §6.2.3 requires ("a system administrator MUST NOT allow more than one logical
-//! MCS to register for a given group").
+//! Fault tolerance (RFC 2149 §5): a group set may be given an "mcslist" ([`McsList`]), the
+//! same ordered list of MCSs at every MCS of the list. Only the active MCS of a list serves
+//! its groups, so there is still one registered MCS per group (RFC 2022 §6.2.3); the others
+//! stand by, follow its HELLOs, and elect the next one when it fails. The protocol lives in
+//! [`election`]; this module routes the inter-MCS VCs to it and serves the groups when it says
+//! so. Every MCS registers itself with the MARS either way.
+
+pub mod election;
+
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 use mars_wire::data::DataPacket;
+use mars_wire::mcs_hello::McsHello;
 use mars_wire::{AtmAddress, ProtoAddr};
 
+pub use election::{
+    Election, ElectionEvent, ElectionSnapshot, ElectionState, ElectionStats, McsList,
+};
+
 use crate::engine::AtmUser;
+use crate::hash::Map;
 use crate::mars::client::datapath::layer3_destination;
 use crate::mars::client::endpoint::{Endpoint, Role};
 use crate::mars::client::{
@@ -38,8 +51,11 @@ pub struct McsConfig {
     /// Addresses, MARS table, timers and bounds (shared with the client). `timers.vc_idle`
     /// is ignored: an MCS's VCs have no idle timer.
     pub endpoint: EndpointConfig,
-    /// The groups to serve from the start.
+    /// The groups to serve from the start (groups of an [`McsList`] are served only while
+    /// this MCS is the active one of the list).
     pub groups: Vec<ProtoAddr>,
+    /// RFC 2149 §5 mcslists, each with the groups it serves.
+    pub mcslists: Vec<McsList>,
 }
 
 impl McsConfig {
@@ -47,7 +63,11 @@ impl McsConfig {
     pub fn new(address: AtmAddress, mars: Vec<AtmAddress>, groups: Vec<ProtoAddr>) -> Self {
         let mut endpoint = EndpointConfig::new(address, mars);
         endpoint.timers.vc_idle = None;
-        McsConfig { endpoint, groups }
+        McsConfig {
+            endpoint,
+            groups,
+            mcslists: Vec::new(),
+        }
     }
 }
 
@@ -55,7 +75,16 @@ impl McsConfig {
 #[derive(Debug)]
 pub struct Mcs {
     ep: Endpoint,
+    /// One election per mcslist (RFC 2149 §5).
+    elections: Vec<Election>,
+    /// VCs other MCSs of a list opened to us (HelloVCs, answers), by calling party.
+    peer_vcs: Map<VcId, AtmAddress>,
+    out: VecDeque<VcRequest>,
+    election_events: VecDeque<(usize, ElectionEvent)>,
 }
+
+/// Where the VC ids of the elections start (far above the endpoint's own).
+const ELECTION_VC_BASE: u64 = 1 << 42;
 
 impl Mcs {
     /// An MCS starting at `now`; it begins registering at once and serves its configured
@@ -63,13 +92,138 @@ impl Mcs {
     pub fn new(cfg: McsConfig, now: Instant) -> Self {
         let mut ecfg = cfg.endpoint;
         ecfg.timers.vc_idle = None;
+        let me = ecfg.address;
         let mut ep = Endpoint::new(ecfg, Role::Mcs, now);
+        let elections: Vec<Election> = cfg
+            .mcslists
+            .into_iter()
+            .enumerate()
+            .map(|(i, l)| Election::new(l, &me, ELECTION_VC_BASE + ((i as u64) << 32), now))
+            .collect();
         for g in cfg.groups {
+            if elections.iter().any(|e| e.serves(&g)) {
+                continue;
+            }
             // A bad or duplicate group in the configuration is ignored here; `serve`
             // reports it to a caller.
             let _ = ep.join_range((g, g), false);
         }
-        Mcs { ep }
+        let mut m = Mcs {
+            ep,
+            elections,
+            peer_vcs: Map::default(),
+            out: VecDeque::new(),
+            election_events: VecDeque::new(),
+        };
+        m.pump();
+        m
+    }
+
+    /// The next election event, with the index of its list in the configuration.
+    pub fn poll_election_event(&mut self) -> Option<(usize, ElectionEvent)> {
+        self.election_events.pop_front()
+    }
+
+    /// The state of each mcslist's election, in configuration order.
+    pub fn elections(&self) -> Vec<ElectionSnapshot> {
+        self.elections.iter().map(Election::snapshot).collect()
+    }
+
+    /// Carry out what the elections asked, and tell a starting one when the MARS has
+    /// confirmed its groups (§5.4: "After registering to support the group").
+    fn pump(&mut self) {
+        let now = self.ep.now;
+        for i in 0..self.elections.len() {
+            if self.elections[i].state() == ElectionState::Starting
+                && self.elections[i].groups().iter().all(|g| self.is_served(g))
+            {
+                self.elections[i].served(now);
+            }
+            while let Some(o) = self.elections[i].poll_output() {
+                match o {
+                    election::Output::Vc(r) => self.out.push_back(r),
+                    election::Output::Serve => {
+                        for g in self.elections[i].groups().to_vec() {
+                            // Already served (a bad configuration) is not an error here.
+                            let _ = self.ep.join_range((g, g), false);
+                        }
+                    }
+                    election::Output::Event(e) => {
+                        if self.election_events.len() < self.ep.cfg.max_events {
+                            self.election_events.push_back((i, e));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn is_served(&self, g: &ProtoAddr) -> bool {
+        self.ep
+            .memberships
+            .iter()
+            .any(|m| m.range == (*g, *g) && m.state == crate::mars::client::MemberState::Joined)
+    }
+
+    /// Route a VC event to an election if it concerns one; otherwise give it back.
+    fn election_vc_event(&mut self, now: Instant, ev: VcEvent) -> Option<VcEvent> {
+        let me = self.ep.cfg.address;
+        match ev {
+            VcEvent::IncomingCall { vc, from, .. }
+                if from.number != me.number
+                    && self.elections.iter().any(|e| e.has_member(&from)) =>
+            {
+                // §5.4: "The inactive MCS MUST terminate the HelloVC"; §5.5.1: the
+                // candidate terminates the inactives' point-to-point VCs.
+                self.peer_vcs.insert(vc, from);
+                self.out.push_back(VcRequest::Accept { vc });
+            }
+            VcEvent::Received { vc, sdu } if self.peer_vcs.contains_key(&vc) => {
+                let from = self.peer_vcs[&vc];
+                self.on_hello(now, &from, &sdu);
+            }
+            VcEvent::Released { vc, .. } if self.peer_vcs.contains_key(&vc) => {
+                if let Some(from) = self.peer_vcs.remove(&vc) {
+                    for e in self.elections.iter_mut().filter(|e| e.has_member(&from)) {
+                        e.peer_vc_closed(now, &from);
+                    }
+                }
+            }
+            ev => {
+                let vc = ev.vc();
+                let Some(e) = self.elections.iter_mut().find(|e| e.owns(vc)) else {
+                    return Some(ev);
+                };
+                match ev {
+                    VcEvent::Connected { vc } => e.connected(now, vc),
+                    VcEvent::Released { vc, .. } => e.released(now, vc),
+                    VcEvent::PartyAdded { vc, party } => e.party_added(now, vc, party),
+                    VcEvent::PartyDropped { vc, party, .. } => e.party_dropped(now, vc, party),
+                    _ => {}
+                }
+            }
+        }
+        None
+    }
+
+    /// A HELLO from list member `from`, for the list serving the group it names.
+    fn on_hello(&mut self, now: Instant, from: &AtmAddress, sdu: &[u8]) {
+        let decoded = McsHello::decode_sdu(sdu);
+        let target = decoded.as_ref().ok().and_then(|h| {
+            let g = ProtoAddr::from(h.group);
+            self.elections
+                .iter()
+                .position(|e| e.serves(&g) && e.has_member(from))
+        });
+        match (decoded, target) {
+            (Ok(h), Some(i)) => self.elections[i].hello(now, from, h),
+            _ => {
+                // Undecodable, or for no list of ours with that sender: counted, dropped.
+                if let Some(e) = self.elections.iter_mut().find(|e| e.has_member(from)) {
+                    e.bad_hello();
+                }
+            }
+        }
     }
 
     /// Serve group `g` (MARS_MSERV `<g,g>`, RFC 2149 §4.1.2).
@@ -146,20 +300,43 @@ impl Mcs {
 
 impl AtmUser for Mcs {
     fn handle_vc_event(&mut self, now: Instant, ev: VcEvent) {
-        if let Some((vc, sdu)) = self.ep.handle_vc_event(now, ev) {
-            self.forward(vc, sdu);
+        self.ep.now = now;
+        let ev = if self.elections.is_empty() {
+            Some(ev)
+        } else {
+            self.election_vc_event(now, ev)
+        };
+        if let Some(ev) = ev {
+            if let Some((vc, sdu)) = self.ep.handle_vc_event(now, ev) {
+                self.forward(vc, sdu);
+            }
         }
+        self.pump();
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         self.ep.handle_timeout(now);
+        for e in &mut self.elections {
+            if e.poll_timeout().is_some_and(|t| t <= now) {
+                e.handle_timeout(now);
+            }
+        }
+        self.pump();
     }
 
     fn poll_request(&mut self) -> Option<VcRequest> {
-        self.ep.poll_request()
+        self.ep.poll_request().or_else(|| self.out.pop_front())
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.ep.poll_timeout()
+        let e = self
+            .elections
+            .iter()
+            .filter_map(Election::poll_timeout)
+            .min();
+        match (self.ep.poll_timeout(), e) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 }
