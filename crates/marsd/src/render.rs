@@ -161,13 +161,26 @@ fn peers(r: &Value) -> String {
 
 fn clients(r: &Value) -> String {
     if r.get("clusters").is_none() {
-        return format!(
+        let mut s = format!(
             "  {} (CMI {}) with MARS {}, HSN {}\n",
             t(&r["registration"]),
             t(&r["cmi"]),
             t(&r["mars"]),
             t(&r["hsn"])
         );
+        for e in r["elections"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                s,
+                "  mcslist for {}: {}, following {}; HelloInterval {} s × DeadFactor {}; dead: {}",
+                t(&e["groups"]),
+                t(&e["state"]),
+                t(&e["leader"]),
+                t(&e["hello_interval"]),
+                t(&e["dead_factor"]),
+                t(&e["dead"])
+            );
+        }
+        return s;
     }
     let mut s = String::new();
     for c in r["clusters"].as_array().into_iter().flatten() {
@@ -364,6 +377,11 @@ fn stats(r: &Value) -> String {
     let mut rows = Vec::new();
     for k in ["mars", "dmars", "scsp", "client", "mcs", "emulation"] {
         if let Some(x) = r.get(k) {
+            flat(k, x, &mut rows);
+        }
+    }
+    for (k, x) in r.as_object().into_iter().flatten() {
+        if k.starts_with("election") {
             flat(k, x, &mut rows);
         }
     }

@@ -591,3 +591,100 @@ id = {peer_id}
     b.stop().await;
     c.stop().await;
 }
+
+/// RFC 2149 §5 through the daemon: two MCS roles in one mcslist. The first serves the group
+/// (the MARS lists it alone) and sends HELLOs; the second stands by; `marsctl show clients`
+/// and `show stats` say so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_mcslist_shows_its_election() {
+    let dir = tempdir("mcslist");
+    let server = start(&dir, "server.toml", &server_toml(&dir, "")).await;
+    let mars = atm(&server);
+    let (b1, b2) = ("127.0.0.2:39461", "127.0.0.3:39462");
+    let a = |b: &str| marsd::atm_udp::embed_ipv4(b.parse().unwrap()).to_string();
+    let (m1, m2) = (a(b1), a(b2));
+    let toml = format!(
+        r#"
+[daemon]
+control_socket = "{dir}/mcs.sock"
+shutdown_grace = "1s"
+[emulation]
+retransmit_interval = "20ms"
+keepalive_interval = "100ms"
+[[mcs]]
+name = "m1"
+bind = "{b1}"
+mars = ["{mars}"]
+groups = ["224.5.5.5"]
+mcslist = ["{m1}", "{m2}"]
+[mcs.timers]
+scale = 20
+hello_interval = 1
+[[mcs]]
+name = "m2"
+bind = "{b2}"
+mars = ["{mars}"]
+groups = ["224.5.5.5"]
+mcslist = ["{m1}", "{m2}"]
+[mcs.timers]
+scale = 20
+hello_interval = 1
+"#,
+        dir = dir.display()
+    );
+    let _mcs = start(&dir, "mcs.toml", &toml).await;
+    let (ss, ms) = (dir.join("server.sock"), dir.join("mcs.sock"));
+    let election = |role: &'static str| {
+        let ms = ms.clone();
+        async move {
+            let v = ctl(&ms, show("clients", Some(role))).await.ok()?;
+            Some(v["roles"][0]["elections"][0].clone())
+        }
+    };
+    // m1 is the first of the list: it serves 224.5.5.5 and has sent HELLOs to m2.
+    let e1 = wait_for(
+        Duration::from_secs(10),
+        "m1 active with HELLOs sent",
+        || async {
+            let e = election("m1").await?;
+            (e["state"] == "Active" && e["stats"]["hellos_sent"].as_u64() > Some(0)).then_some(e)
+        },
+    )
+    .await;
+    assert_eq!(e1["leader"], m1.as_str(), "{e1}");
+    // m2 stands by, following m1, having heard its HELLOs.
+    let e2 = wait_for(
+        Duration::from_secs(10),
+        "m2 inactive, hearing m1",
+        || async {
+            let e = election("m2").await?;
+            (e["state"] == "Inactive" && e["stats"]["hellos_received"].as_u64() > Some(0))
+                .then_some(e)
+        },
+    )
+    .await;
+    assert_eq!(e2["leader"], m1.as_str(), "{e2}");
+    // §5.2: only the active MCS registered to support the group.
+    let g = ctl(&ss, show("groups", None)).await.unwrap();
+    let served: Vec<&Value> = g["roles"][0]["clusters"][0]["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|g| g["group"] == "224.5.5.5")
+        .flat_map(|g| g["mcss"].as_array().into_iter().flatten())
+        .collect();
+    assert_eq!(served.len(), 1, "{g}");
+    assert_eq!(served[0]["address"], m1.as_str(), "{g}");
+    // The counters are in `show stats`, and the human form names the state.
+    let st = ctl(&ms, show("stats", Some("m1"))).await.unwrap();
+    assert!(
+        st["roles"][0]["election1"]["hellos_sent"].as_u64() > Some(0),
+        "{st}"
+    );
+    let v = ctl(&ms, show("clients", Some("m2"))).await.unwrap();
+    let text = marsd::render::show("clients", &v);
+    assert!(
+        text.contains("mcslist for 224.5.5.5: Inactive, following"),
+        "{text}"
+    );
+}

@@ -25,7 +25,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use mars_proto::dmars::DistributedServer;
 use mars_proto::mars::client::{ClientEvent, Delivery, MarsClient};
-use mars_proto::mars::mcs::Mcs;
+use mars_proto::mars::mcs::{ElectionEvent, Mcs};
 use mars_proto::mars::server::{MarsServer, ServerEvent};
 use mars_proto::scsp::DcsConfig;
 use mars_proto::{AtmUser, Instant, VcEvent, VcRequest};
@@ -393,6 +393,9 @@ impl Role {
                     }
                     log_client(&name, &ev, &mut delivered);
                 }
+                while let Some((list, ev)) = m.poll_election_event() {
+                    log_election(&name, list, &ev);
+                }
             }
         }
         if !delivered.is_empty() && !self.receivers.is_empty() {
@@ -447,6 +450,21 @@ fn log_server(role: &str, ev: &ServerEvent) {
         | ServerEvent::Migrated { .. } => tracing::info!(role, event = %json(), "mars server"),
         ServerEvent::Conflict { .. } => tracing::warn!(role, event = %json(), "mars server"),
         _ => tracing::debug!(role, event = %json(), "mars server"),
+    }
+}
+
+/// RFC 2149 §5 election events: a failure or an MCS that will never serve is a warning.
+fn log_election(role: &str, list: usize, ev: &ElectionEvent) {
+    let json = || serde_json::to_string(ev).unwrap_or_default();
+    match ev {
+        ElectionEvent::ActiveFailed { .. }
+        | ElectionEvent::CandidateFailed { .. }
+        | ElectionEvent::NotElected { .. }
+        | ElectionEvent::InactiveDead { .. }
+        | ElectionEvent::NotInList => {
+            tracing::warn!(role, mcslist = list + 1, event = %json(), "mcs election")
+        }
+        _ => tracing::info!(role, mcslist = list + 1, event = %json(), "mcs election"),
     }
 }
 

@@ -174,14 +174,24 @@ pub fn view(role: &Role, what: Show, now: Instant) -> Value {
                     })).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>() })
             }
-            (None, Some(e)) => json!({
-                "address": e.address,
-                "state": format!("{:?}", e.state),
-                "registration": e.registration,
-                "mars": e.mars,
-                "cmi": e.cmi,
-                "hsn": e.hsn,
-            }),
+            (None, Some(e)) => {
+                let mut v = json!({
+                    "address": e.address,
+                    "state": format!("{:?}", e.state),
+                    "registration": e.registration,
+                    "mars": e.mars,
+                    "cmi": e.cmi,
+                    "hsn": e.hsn,
+                });
+                // An MCS in an mcslist: where it stands in the RFC 2149 §5 election.
+                if let Engine::Mcs(m) = role.engine() {
+                    let el = m.elections();
+                    if !el.is_empty() {
+                        v["elections"] = json!(el);
+                    }
+                }
+                v
+            }
             _ => Value::Null,
         },
         Show::Groups => match (mars_of(role), endpoint_state(role)) {
@@ -287,7 +297,13 @@ fn stats(role: &Role) -> Value {
             },
         }),
         Engine::Client(c) => json!({ "client": c.stats() }),
-        Engine::Mcs(m) => json!({ "mcs": m.stats() }),
+        Engine::Mcs(m) => {
+            let mut v = json!({ "mcs": m.stats() });
+            for (i, e) in m.elections().iter().enumerate() {
+                v[format!("election{}", i + 1)] = json!(e.stats);
+            }
+            v
+        }
     }
 }
 
