@@ -2,20 +2,13 @@
 //! IPv4 example and the long form) and Type #2 (short and long form), malformed inputs with
 //! exact errors, and round-trip properties.
 
+mod util;
+
 use mars_wire::data::{DataPacket, Type1, Type2};
 use mars_wire::error::{DecodeError, DecodeErrorKind as K, EncodeError};
 use mars_wire::pro::Protocol;
 use proptest::prelude::*;
-
-/// Hex with `#` comments and whitespace removed.
-fn h(s: &str) -> Vec<u8> {
-    let digits: String = s
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    hex::decode(digits).expect("test vector is valid hex")
-}
+use util::hex as h;
 
 fn e(kind: K, field: &'static str, offset: usize) -> DecodeError {
     DecodeError::new(kind, field, offset)

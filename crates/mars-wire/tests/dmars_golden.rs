@@ -4,11 +4,11 @@
 //! that layout. Order after the fixed 20 octets: Source Protocol Address, Source ATM Address,
 //! Source ATM SubAddress, Minimum, Maximum; no padding.
 
-mod scsp_util;
+mod util;
 
 use mars_wire::dmars::*;
 use mars_wire::{AtmAddr, AtmAddress, ProtoAddr, Protocol};
-use scsp_util::hex;
+use util::hex;
 
 fn atm(s: &str) -> AtmAddr {
     s.parse().expect("valid ATM address")

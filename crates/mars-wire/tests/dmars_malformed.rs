@@ -2,11 +2,11 @@
 //! decode error naming the field and its offset from the first octet of the part; the encoder
 //! refuses the same things.
 
-mod scsp_util;
+mod util;
 
 use mars_wire::dmars::*;
 use mars_wire::{DecodeError, DecodeErrorKind, EncodeError, ProtoAddr};
-use scsp_util::hex;
+use util::hex;
 use DecodeErrorKind::*;
 
 fn e(kind: DecodeErrorKind, field: &'static str, offset: usize) -> Result<MarsCsa, DecodeError> {

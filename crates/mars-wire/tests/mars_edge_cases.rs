@@ -3,20 +3,13 @@
 //! zero (§4.3.3); Appendix D verdicts for Type.x = 0..3 from messages on the wire; and what
 //! the encoder refuses to build.
 
+mod util;
+
 use mars_wire::error::EncodeError;
 use mars_wire::mars::{
     validate_pairs, GroupPair, MarsMessage, PairError, Tlv, TlvList, TlvVerdict,
 };
-
-/// Hex with `#` comments and whitespace removed.
-fn h(s: &str) -> Vec<u8> {
-    let digits: String = s
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    hex::decode(digits).expect("test vector is valid hex")
-}
+use util::hex as h;
 
 /// RFC 1071 one's complement sum (independent of the crate).
 fn rfc1071(data: &[u8]) -> u16 {

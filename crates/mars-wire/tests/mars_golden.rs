@@ -13,6 +13,8 @@
 //! vector; the decoded message re-encodes to the vector; the checksum verifies; and the
 //! LLC/SNAP-framed form round-trips.
 
+mod util;
+
 use mars_wire::atm::{AtmAddr, AtmAddress};
 use mars_wire::mars::{
     GroupListReply, MarsBody, MarsMessage, MarsOp, Migrate, Multi, RedirF, RedirectMap, Request,
@@ -21,19 +23,10 @@ use mars_wire::mars::{
 use mars_wire::pro::Protocol;
 use mars_wire::proto_addr::ProtoAddr;
 use mars_wire::seq::Csn;
+use util::hex as h;
 
 // ---------------------------------------------------------------------------------------
 // Helpers, independent of the code under test.
-
-/// Hex with `#` comments and whitespace removed.
-fn h(s: &str) -> Vec<u8> {
-    let digits: String = s
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    hex::decode(digits).expect("test vector is valid hex")
-}
 
 /// RFC 1071: one's complement sum of 16-bit words, an odd octet padded with zero.
 fn rfc1071(data: &[u8]) -> u16 {

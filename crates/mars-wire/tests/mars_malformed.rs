@@ -5,18 +5,11 @@
 //! comments); each case mutates one field. Structure is checked before the checksum, so a
 //! structural fault is reported as such even though the mutation also breaks the checksum.
 
+mod util;
+
 use mars_wire::error::{DecodeError, DecodeErrorKind as K};
 use mars_wire::mars::MarsMessage;
-
-/// Hex with `#` comments and whitespace removed.
-fn h(s: &str) -> Vec<u8> {
-    let digits: String = s
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    hex::decode(digits).expect("test vector is valid hex")
-}
+use util::hex as h;
 
 /// RFC 1071 one's complement sum (independent of the crate).
 fn rfc1071(data: &[u8]) -> u16 {

@@ -1,21 +1,15 @@
 //! The inter-MCS HELLO (RFC 2149 §5.3): golden vectors written by hand from the figure, every
 //! malformed form the decoder must reject (with field and offset), and a round trip.
 
+mod util;
+
 use std::net::Ipv4Addr;
+use util::hex as h;
 
 use mars_wire::atm::AtmAddr;
 use mars_wire::mcs_hello::{HelloState, McsHello};
 use mars_wire::DecodeErrorKind;
 use proptest::prelude::*;
-
-fn h(s: &str) -> Vec<u8> {
-    let digits: String = s
-        .lines()
-        .map(|l| l.split('#').next().unwrap_or(""))
-        .flat_map(|l| l.chars().filter(|c| !c.is_whitespace()))
-        .collect();
-    hex::decode(digits).expect("test vector is valid hex")
-}
 
 const A: &str = "47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00";
 const B: &str = "47.0005.80FFE1000000F21A3A3D.0020481A3A3E.00";

@@ -6,12 +6,12 @@
 //! their MACs were computed separately, and each test recomputes them here with a direct call
 //! to the `hmac` crate over the hand-written octets before checking the codec.
 
-mod scsp_util;
+mod util;
 
 use hmac::{Hmac, Mac};
 use mars_wire::scsp::*;
 use mars_wire::{DecodeError, DecodeErrorKind};
-use scsp_util::{fix_up, hex};
+use util::{fix_up, hex};
 
 const MD5_KEY: &[u8] = b"dmars-md5-key";
 const SHA256_KEY: &[u8] = b"dmars-sha256-key-0123456789abcdef";

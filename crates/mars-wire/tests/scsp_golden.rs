@@ -13,12 +13,12 @@
 //! - E.164 `14085551212` (11 IA5 digits, T/L 0x4b)
 //! - Server IDs 10.0.0.x as 4-octet SCSP IDs (RFC 2443 §4.1).
 
-mod scsp_util;
+mod util;
 
 use mars_wire::dmars::{CsaFlags, CsaState, GroupRange, MarsCsa};
 use mars_wire::scsp::*;
 use mars_wire::{AtmAddr, AtmAddress, CsaSeq, ProtoAddr, Protocol};
-use scsp_util::hex;
+use util::hex;
 
 const NSAP_A: &str = "47.0005.80FFE1000000F21A3A3D.0020481A3A3D.00";
 const NSAP_B: &str = "47.0005.80FFE1000000F21A3A3D.002048000001.00";

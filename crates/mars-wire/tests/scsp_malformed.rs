@@ -5,11 +5,11 @@
 //! an alteration, `fix_up` rewrites Packet Size and the Checksum (with this file's own RFC 1071
 //! code) where the test is about a later check.
 
-mod scsp_util;
+mod util;
 
 use mars_wire::scsp::ScspPacket;
 use mars_wire::{DecodeError, DecodeErrorKind};
-use scsp_util::{fix_up, hex, ip_checksum, with_octet, with_u16, with_u32};
+use util::{fix_up, hex, ip_checksum, with_octet, with_u16, with_u32};
 use DecodeErrorKind::*;
 
 fn e(kind: DecodeErrorKind, field: &'static str, offset: usize) -> Result<ScspPacket, DecodeError> {

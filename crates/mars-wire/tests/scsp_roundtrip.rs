@@ -6,7 +6,7 @@
 //!   repaired so that the decoder looks further), never make the decoder or `verify_mac`
 //!   panic, and whatever decodes re-encodes to the same octets.
 
-mod scsp_util;
+mod util;
 
 use std::collections::BTreeSet;
 
@@ -14,7 +14,7 @@ use mars_wire::scsp::*;
 use mars_wire::CsaSeq;
 use proptest::collection::vec;
 use proptest::prelude::*;
-use scsp_util::fix_up;
+use util::fix_up;
 
 fn octets(max: usize) -> impl Strategy<Value = Vec<u8>> {
     vec(any::<u8>(), 0..=max)

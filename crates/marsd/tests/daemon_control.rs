@@ -603,6 +603,13 @@ async fn an_mcslist_shows_its_election() {
     let (b1, b2) = ("127.0.0.2:39461", "127.0.0.3:39462");
     let a = |b: &str| marsd::atm_udp::embed_ipv4(b.parse().unwrap()).to_string();
     let (m1, m2) = (a(b1), a(b2));
+    let role = |name: &str, bind: &str| {
+        format!(
+            "[[mcs]]\nname = \"{name}\"\nbind = \"{bind}\"\nmars = [\"{mars}\"]\n\
+             groups = [\"224.5.5.5\"]\nmcslist = [\"{m1}\", \"{m2}\"]\n\
+             [mcs.timers]\nscale = 20\nhello_interval = 1\n"
+        )
+    };
     let toml = format!(
         r#"
 [daemon]
@@ -611,25 +618,9 @@ shutdown_grace = "1s"
 [emulation]
 retransmit_interval = "20ms"
 keepalive_interval = "100ms"
-[[mcs]]
-name = "m1"
-bind = "{b1}"
-mars = ["{mars}"]
-groups = ["224.5.5.5"]
-mcslist = ["{m1}", "{m2}"]
-[mcs.timers]
-scale = 20
-hello_interval = 1
-[[mcs]]
-name = "m2"
-bind = "{b2}"
-mars = ["{mars}"]
-groups = ["224.5.5.5"]
-mcslist = ["{m1}", "{m2}"]
-[mcs.timers]
-scale = 20
-hello_interval = 1
-"#,
+{}{}"#,
+        role("m1", b1),
+        role("m2", b2),
         dir = dir.display()
     );
     let _mcs = start(&dir, "mcs.toml", &toml).await;

@@ -1,5 +1,5 @@
-//! Helpers shared by the SCSP and RFC 2443 tests. Independent of the code under test: the
-//! checksum here is a separate RFC 1071 implementation.
+//! Helpers shared by the codec tests (MARS, SCSP, RFC 2443, RFC 2149 HELLO), independent of
+//! the code under test: the checksum here is a separate RFC 1071 implementation.
 
 #![allow(dead_code)]
 
