@@ -12,9 +12,17 @@
 //!   "nak"|"redirect_map"|"migrate"|"grouplist_reply", …}}` — a MARS message arrives;
 //! - `{"recv_raw": {"vc": …, "hex": "…"}}` — any octets arrive;
 //! - `{"recv_data": {"vc": …, "cmi": N, "group": G, "seq": S}}` — a Type #1 datagram;
-//! - `{"cmd": "join"|"leave"|"join_block"|"send"|"deregister"|"serve"|"unserve", …}`.
+//! - `{"cmd": "join"|"leave"|"join_block"|"send"|"deregister"|"serve"|"unserve", …}`;
+//! - `{"recv_hello": {"vc": …, "state": "noop"|"elected", "sender": N, "receiver": N,
+//!   "interval": S, "dead_factor": F, "group": G}}` — an RFC 2149 §5.3 HELLO arrives
+//!   (`receiver` absent: Recvr Len 0).
 //!
-//! Outputs (`{"out": …}`): network requests and events, each stamped with the time `t` (ms).
+//! An MCS header may carry `"mcslist": [N…]` (with `"hello_interval"`, `"dead_factor"`): its
+//! groups are then the list's (RFC 2149 §5). The elections' VCs are written `"eN"`.
+//!
+//! Outputs (`{"out": …}`): network requests and events, each stamped with the time `t` (ms);
+//! a HELLO sent is `{"send_hello": …}` in the input's notation, an election event
+//! `{"election": …}`.
 #![allow(dead_code)]
 
 use std::net::Ipv4Addr;
@@ -25,13 +33,14 @@ use mars_proto::mars::client::datapath::{
     decapsulate, encapsulate, ipv4_packet, layer3_destination,
 };
 use mars_proto::mars::client::{ClientConfig, ClientEvent, Discard, MarsClient, TimerConfig};
-use mars_proto::mars::mcs::{Mcs, McsConfig};
+use mars_proto::mars::mcs::{Mcs, McsConfig, McsList};
 use mars_proto::{AtmUser, Cause, Instant, PartyId, VcEvent, VcId, VcRequest};
 use mars_wire::llc::Payload;
 use mars_wire::mars::{
     Flags, GroupListReply, GroupPair, Join, MarsBody, MarsMessage, Migrate, Multi, RedirF,
     RedirectMap, Request, SeqXy,
 };
+use mars_wire::mcs_hello::{HelloState, McsHello};
 use mars_wire::{AtmAddr, AtmAddress, Csn, ProtoAddr, Protocol};
 use serde_json::{json, Value};
 
@@ -67,24 +76,86 @@ fn group_no(g: &ProtoAddr) -> Value {
     }
 }
 
+/// Where the MCS numbers its elections' VCs (`mcs/mod.rs`); written `"eN"` here.
+const ELECTION_VCS: u64 = 1 << 42;
+
 fn vc_of(v: &Value) -> Result<VcId, String> {
     match v {
         Value::Number(n) => n.as_u64().map(VcId::local).ok_or("bad vc".into()),
-        Value::String(s) => s
-            .strip_prefix("in")
-            .and_then(|n| n.parse().ok())
-            .map(VcId::incoming)
-            .ok_or(format!("bad vc {s}")),
-        _ => Err("vc must be a number or \"inN\"".into()),
+        Value::String(s) => {
+            if let Some(n) = s.strip_prefix("e").and_then(|n| n.parse::<u64>().ok()) {
+                return Ok(VcId::local(ELECTION_VCS + n));
+            }
+            s.strip_prefix("in")
+                .and_then(|n| n.parse().ok())
+                .map(VcId::incoming)
+                .ok_or(format!("bad vc {s}"))
+        }
+        _ => Err("vc must be a number, \"inN\" or \"eN\"".into()),
     }
 }
 
 fn vc_json(vc: VcId) -> Value {
     if vc.is_incoming() {
         json!(vc.to_string().trim_start_matches("vc:"))
+    } else if vc.0 >= ELECTION_VCS {
+        json!(format!("e{}", vc.0 - ELECTION_VCS))
     } else {
         json!(vc.0)
     }
+}
+
+/// The HELLO a `recv_hello` input describes.
+fn hello_of(v: &Value) -> Result<McsHello, String> {
+    let state = match v.get("state").and_then(Value::as_str) {
+        Some("elected") => HelloState::Elected,
+        Some("noop") => HelloState::NoOp,
+        other => return Err(format!("state must be noop or elected, not {other:?}")),
+    };
+    let receiver = v
+        .get("receiver")
+        .and_then(Value::as_u64)
+        .map_or(AtmAddr::NULL, |n| addr(n).number);
+    Ok(McsHello {
+        state,
+        hello_interval: opt(v, "interval", 3) as u16,
+        dead_factor: opt(v, "dead_factor", 3) as u16,
+        group: group(num(v, "group")?).to_v4().ok_or("group")?,
+        sender: addr(num(v, "sender")?).number,
+        receiver,
+    })
+}
+
+/// `v` with every ATM address `n` of this notation written as the number `n`.
+fn compact(v: Value) -> Value {
+    const PREFIX: &str = "47.0000.00000000000000000000.000000000000.";
+    match v {
+        Value::String(s) => match s
+            .strip_prefix(PREFIX)
+            .and_then(|n| u8::from_str_radix(n, 16).ok())
+        {
+            Some(n) => json!(n),
+            None => Value::String(s),
+        },
+        Value::Array(a) => Value::Array(a.into_iter().map(compact).collect()),
+        Value::Object(o) => Value::Object(o.into_iter().map(|(k, x)| (k, compact(x))).collect()),
+        other => other,
+    }
+}
+
+/// A HELLO sent by the engine, in `recv_hello`'s notation.
+fn render_hello(h: &McsHello) -> Value {
+    let mut v = json!({
+        "state": if h.state == HelloState::Elected { "elected" } else { "noop" },
+        "sender": addr_no(&AtmAddress::new(h.sender)),
+        "interval": h.hello_interval,
+        "dead_factor": h.dead_factor,
+        "group": group_no(&ProtoAddr::v4(h.group)),
+    });
+    if !h.receiver.is_null() {
+        v["receiver"] = addr_no(&AtmAddress::new(h.receiver));
+    }
+    v
 }
 
 fn num(v: &Value, k: &str) -> Result<u64, String> {
@@ -346,12 +417,23 @@ impl Driver {
         }
         let seed = opt(&c, "seed", 1);
         let engine = if c.get("role").and_then(Value::as_str) == Some("mcs") {
-            let groups = c
+            let groups: Vec<ProtoAddr> = c
                 .get("groups")
                 .and_then(Value::as_array)
                 .map(|a| a.iter().filter_map(Value::as_u64).map(group).collect())
                 .unwrap_or_default();
-            let mut cfg = McsConfig::new(addr(own), mars, groups);
+            let list: Vec<AtmAddress> = c
+                .get("mcslist")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_u64).map(addr).collect())
+                .unwrap_or_default();
+            let mut cfg = McsConfig::new(addr(own), mars, groups.clone());
+            if !list.is_empty() {
+                let mut l = McsList::new(list, groups);
+                l.hello_interval = opt(&c, "hello_interval", 3) as u16;
+                l.dead_factor = opt(&c, "dead_factor", 3) as u16;
+                cfg.mcslists = vec![l];
+            }
             cfg.endpoint.timers = timers;
             cfg.endpoint.timers.vc_idle = None;
             cfg.endpoint.seed = seed;
@@ -384,6 +466,12 @@ impl Driver {
             let mut v = render_event(&e);
             v["t"] = json!(t);
             self.out.push(v);
+        }
+        if let Engine::Mcs(m) = &mut self.engine {
+            while let Some((_, e)) = m.poll_election_event() {
+                let e = compact(serde_json::to_value(&e).unwrap_or_default());
+                self.out.push(json!({"election": e, "t": t}));
+            }
         }
     }
 
@@ -500,6 +588,10 @@ fn render_request(r: &VcRequest) -> Value {
         VcRequest::Release { vc, cause } => {
             json!({"release": {"vc": vc_json(*vc), "cause": cause.0}})
         }
+        VcRequest::Send { vc, sdu } if McsHello::decode_sdu(sdu).is_ok() => {
+            let h = McsHello::decode_sdu(sdu).unwrap_or_else(|_| unreachable!());
+            json!({"send_hello": {"vc": vc_json(*vc), "hello": render_hello(&h)}})
+        }
         VcRequest::Send { vc, sdu } => match Payload::parse(sdu) {
             Ok(Payload::MarsControl(_)) => match MarsMessage::decode_sdu(sdu) {
                 Ok(m) => json!({"send": {"vc": vc_json(*vc), "msg": render_message(&m)}}),
@@ -548,6 +640,10 @@ impl scenario::Driver for Driver {
             );
             let sdu = encapsulate(opt(r, "cmi", 9) as u16, Protocol::IPV4, &pkt);
             self.receive(vc, sdu.to_vec());
+        } else if let Some(r) = v.get("recv_hello") {
+            let vc = vc_of(r.get("vc").ok_or("vc")?)?;
+            let sdu = hello_of(r)?.encode_sdu().map_err(|e| e.to_string())?;
+            self.receive(vc, sdu);
         } else if v.get("cmd").is_some() {
             self.command(v)?;
         } else {
