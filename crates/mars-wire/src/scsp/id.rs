@@ -13,22 +13,88 @@ use core::str::FromStr;
 /// The most octets a one-octet length field can announce.
 pub const ID_MAX: usize = 255;
 
+/// Octets kept in place up to [`INLINE`] long — every ID and key of RFC 2443 (4 octets), so a
+/// cache of a million entries makes no allocation per key — and on the heap beyond. Equality,
+/// order and hash are those of the octet slice.
+#[derive(Clone)]
+enum Octets {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Box<[u8]>),
+}
+
+/// The longest string [`Octets`] keeps in place.
+const INLINE: usize = 16;
+
+impl Octets {
+    fn from_slice(v: &[u8]) -> Self {
+        if v.len() <= INLINE {
+            let mut buf = [0; INLINE];
+            buf[..v.len()].copy_from_slice(v);
+            Octets::Inline {
+                len: v.len() as u8,
+                buf,
+            }
+        } else {
+            Octets::Heap(v.into())
+        }
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Octets::Inline { len, buf } => &buf[..usize::from(*len)],
+            Octets::Heap(b) => b,
+        }
+    }
+}
+
+impl Default for Octets {
+    fn default() -> Self {
+        Octets::from_slice(&[])
+    }
+}
+
+impl PartialEq for Octets {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for Octets {}
+
+impl PartialOrd for Octets {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Octets {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.as_slice().cmp(other.as_slice())
+    }
+}
+
+impl core::hash::Hash for Octets {
+    fn hash<H: core::hash::Hasher>(&self, h: &mut H) {
+        self.as_slice().hash(h);
+    }
+}
+
 macro_rules! octet_string {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-        pub struct $name(Vec<u8>);
+        pub struct $name(Octets);
 
         impl $name {
             /// From octets. Longer than [`ID_MAX`] octets is representable but cannot be
             /// encoded (the encoder reports [`crate::EncodeError::TooLarge`]).
             pub fn new(octets: impl Into<Vec<u8>>) -> Self {
-                $name(octets.into())
+                $name(Octets::from_slice(&octets.into()))
             }
 
             /// A 4-octet value, most significant octet first (the RFC 2443 §4 size).
             pub fn from_u32(v: u32) -> Self {
-                $name(v.to_be_bytes().to_vec())
+                $name(Octets::from_slice(&v.to_be_bytes()))
             }
 
             /// The value as a 32-bit number, if it is exactly 4 octets long.
@@ -39,29 +105,29 @@ macro_rules! octet_string {
 
             /// The octets.
             pub fn as_bytes(&self) -> &[u8] {
-                &self.0
+                self.0.as_slice()
             }
 
             /// Length in octets.
             pub fn len(&self) -> usize {
-                self.0.len()
+                self.0.as_slice().len()
             }
 
             /// Whether this is the empty (zero-length) string.
             pub fn is_empty(&self) -> bool {
-                self.0.is_empty()
+                self.0.as_slice().is_empty()
             }
         }
 
         impl From<Vec<u8>> for $name {
             fn from(v: Vec<u8>) -> Self {
-                $name(v)
+                $name(Octets::from_slice(&v))
             }
         }
 
         impl From<&[u8]> for $name {
             fn from(v: &[u8]) -> Self {
-                $name(v.to_vec())
+                $name(Octets::from_slice(v))
             }
         }
 
@@ -74,10 +140,10 @@ macro_rules! octet_string {
         impl fmt::Display for $name {
             /// Lower-case hexadecimal, `-` for the empty string.
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                if self.0.is_empty() {
+                if self.is_empty() {
                     return f.write_str("-");
                 }
-                for b in &self.0 {
+                for b in self.as_bytes() {
                     write!(f, "{b:02x}")?;
                 }
                 Ok(())
@@ -94,7 +160,7 @@ macro_rules! octet_string {
             type Err = IdParseError;
             /// Hexadecimal (an even number of digits, `0x` prefix optional), or `-` for empty.
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                parse_hex(s).map($name)
+                parse_hex(s).map(|v| $name(Octets::from_slice(&v)))
             }
         }
 
@@ -147,6 +213,39 @@ fn parse_hex(s: &str) -> Result<Vec<u8>, IdParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Kept in place or on the heap, an ID compares, orders and hashes as its octets do
+    /// (the order servers are sorted in, RFC 2443 §2, and the cache's order depend on it).
+    #[test]
+    fn inline_and_heap_octets_behave_as_their_slices() {
+        use std::collections::hash_map::DefaultHasher;
+        use std::hash::{Hash, Hasher};
+        let lens = [0usize, 1, 4, 15, 16, 17, 40, 255];
+        let ids: Vec<(Vec<u8>, CacheKey)> = lens
+            .iter()
+            .flat_map(|&n| [vec![0x7Fu8; n], vec![0x80u8; n]])
+            .map(|v| (v.clone(), CacheKey::new(v)))
+            .collect();
+        let hash = |k: &CacheKey| {
+            let mut h = DefaultHasher::new();
+            k.hash(&mut h);
+            h.finish()
+        };
+        for (va, a) in &ids {
+            assert_eq!(a.as_bytes(), va.as_slice());
+            assert_eq!(a.len(), va.len());
+            for (vb, b) in &ids {
+                assert_eq!(a.cmp(b), va.cmp(vb), "{a} vs {b}");
+                assert_eq!(a == b, va == vb);
+                if a == b {
+                    assert_eq!(hash(a), hash(b));
+                }
+            }
+        }
+        let long = ScspId::new(vec![9u8; 17]);
+        assert_eq!(long.clone(), ScspId::from(&[9u8; 17][..]));
+        assert_eq!(long.to_string().len(), 34);
+    }
 
     #[test]
     fn text_and_numbers() {
