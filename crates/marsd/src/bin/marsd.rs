@@ -27,9 +27,9 @@ use tokio::sync::oneshot;
 ///   marsd demo                              a whole LIS on this machine, narrated
 ///
 /// Signals: SIGTERM/SIGINT shut down cleanly (clients deregister, VCs are released);
-/// SIGHUP reloads peers' keys, backups, underlay entries and groups. Once every socket is
-/// bound, one line `ready {json}` is printed on standard output; logs go to standard error
-/// (levels from RUST_LOG). Operate it with marsctl.
+/// SIGHUP reloads the server-group peers (added, removed, keys), backups, underlay entries
+/// and groups. Once every socket is bound, one line `ready {json}` is printed on standard
+/// output; logs go to standard error (levels from RUST_LOG). Operate it with marsctl.
 #[derive(Parser, Debug)]
 #[command(name = "marsd", version, verbatim_doc_comment)]
 struct Cli {
