@@ -298,3 +298,23 @@ fn events_on_unknown_vcs_are_counted_not_fatal() {
     );
     assert_eq!(e.counters().discarded(Discard::UnknownVc), 2);
 }
+
+/// RFC 2334 §2.3 leaves fragmenting a CSA record larger than the link's PDU to the client
+/// protocol (RFC 2443 defines none, its records always fit): a local record that cannot fit
+/// a CSU Request to every DCS is refused at origination, and the cache does not change.
+#[test]
+fn a_record_larger_than_the_mtu_is_refused_at_origination() {
+    let mut cfg = config(5, &[9]);
+    cfg.origination_hold = None;
+    cfg.dcs[0].max_sdu = 128;
+    let mut e = ScspEngine::new(cfg, Toy::default(), Instant::ZERO).unwrap();
+    let big = vec![7u8; 200];
+    match e.originate(Instant::ZERO, key(1), big) {
+        Err(mars_proto::scsp::ScspError::TooLarge(len)) => assert!(len > 128, "{len}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(e.cache().len(), 0);
+    // One that fits goes in.
+    e.originate(Instant::ZERO, key(1), vec![7u8; 20]).unwrap();
+    assert_eq!(e.cache().len(), 1);
+}
