@@ -316,9 +316,10 @@ impl ClusterDb {
         let Some(m) = self.members.get(&cmi) else {
             return RangeSet::new();
         };
+        // Blocks first, then the singles ascending: mostly appends.
         let mut s = m.blocks.clone();
         for (g, _) in self.singles_of(cmi) {
-            s.insert((g, g));
+            s.push((g, g));
         }
         s
     }

@@ -5,6 +5,7 @@
 //! significant byte first)"); the MARS treats them as "arbitrary byte strings" otherwise (§6).
 //! Ranges in one set all have one address length (one `mar$pro` context).
 
+use mars_wire::proto_addr::PROTO_ADDR_MAX;
 use mars_wire::ProtoAddr;
 
 /// An inclusive `<min,max>` block of group addresses.
@@ -12,27 +13,27 @@ pub type Range = (ProtoAddr, ProtoAddr);
 
 /// The address after `a` at the same length, or `None` at the top of the space.
 pub fn successor(a: &ProtoAddr) -> Option<ProtoAddr> {
-    let mut o = a.as_bytes().to_vec();
-    for b in o.iter_mut().rev() {
-        if *b == 0xFF {
-            *b = 0;
-        } else {
-            *b += 1;
-            return ProtoAddr::from_slice(&o);
-        }
-    }
-    None
+    step(a, 0xFF, |b| b + 1)
 }
 
 /// The address before `a` at the same length, or `None` at the bottom of the space.
 pub fn predecessor(a: &ProtoAddr) -> Option<ProtoAddr> {
-    let mut o = a.as_bytes().to_vec();
+    step(a, 0, |b| b - 1)
+}
+
+/// `a` moved by one as a big-endian integer: trailing `wrap` octets roll over, the next one is
+/// changed by `f`; `None` when every octet is `wrap`. On the stack: this runs for every range
+/// operation.
+fn step(a: &ProtoAddr, wrap: u8, f: impl Fn(u8) -> u8) -> Option<ProtoAddr> {
+    let mut o = [0u8; PROTO_ADDR_MAX];
+    let o = &mut o[..a.len()];
+    o.copy_from_slice(a.as_bytes());
     for b in o.iter_mut().rev() {
-        if *b == 0 {
-            *b = 0xFF;
+        if *b == wrap {
+            *b = !wrap;
         } else {
-            *b -= 1;
-            return ProtoAddr::from_slice(&o);
+            *b = f(*b);
+            return ProtoAddr::from_slice(o);
         }
     }
     None
@@ -118,6 +119,26 @@ impl RangeSet {
             end += 1;
         }
         self.ranges.splice(start..end, [(lo, hi)]);
+    }
+
+    /// Add `r` when it starts at or after the start of every range held, as when a set is
+    /// built from a sorted list: it can only touch the last range, so it costs O(1); any
+    /// other range takes [`RangeSet::insert`].
+    pub fn push(&mut self, r: Range) {
+        if r.0 > r.1 {
+            return;
+        }
+        match self.ranges.last_mut() {
+            Some(last) if last.0 <= r.0 => {
+                if successor(&last.1).is_none_or(|s| r.0 <= s) {
+                    last.1 = last.1.max(r.1);
+                } else {
+                    self.ranges.push(r);
+                }
+            }
+            None => self.ranges.push(r),
+            Some(_) => self.insert(r),
+        }
     }
 
     /// Remove every address of `r`.
@@ -247,6 +268,21 @@ mod tests {
     }
 
     proptest! {
+        /// `push` builds the same set as `insert`, sorted input or not.
+        #[test]
+        fn push_is_insert(mut rs in proptest::collection::vec((0u32..60, 0u32..60), 0..30), sorted in any::<bool>(), base in prop_oneof![Just(0u32), Just(u32::MAX - 59)]) {
+            if sorted {
+                rs.sort_unstable();
+            }
+            let (mut p, mut i) = (RangeSet::new(), RangeSet::new());
+            for (x, y) in rs {
+                let r = (a(base + x.min(y)), a(base + x.max(y)));
+                p.push(r);
+                i.insert(r);
+            }
+            prop_assert_eq!(p, i);
+        }
+
         #[test]
         fn matches_a_set_model(ops in model_ops(), base in prop_oneof![Just(0u32), Just(u32::MAX - 39)]) {
             let mut s = RangeSet::new();
