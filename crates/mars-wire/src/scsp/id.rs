@@ -53,9 +53,17 @@ impl Default for Octets {
     }
 }
 
+// Two in-place strings compare as (octets as one big-endian number, length): the unused
+// octets are zero, so this is the slices' lexicographic order (a proper prefix is smaller)
+// at the cost of one integer comparison — the cache's B-tree makes millions of them.
 impl PartialEq for Octets {
     fn eq(&self, other: &Self) -> bool {
-        self.as_slice() == other.as_slice()
+        match (self, other) {
+            (Octets::Inline { len: a, buf: x }, Octets::Inline { len: b, buf: y }) => {
+                a == b && x == y
+            }
+            _ => self.as_slice() == other.as_slice(),
+        }
     }
 }
 
@@ -69,7 +77,12 @@ impl PartialOrd for Octets {
 
 impl Ord for Octets {
     fn cmp(&self, other: &Self) -> core::cmp::Ordering {
-        self.as_slice().cmp(other.as_slice())
+        match (self, other) {
+            (Octets::Inline { len: a, buf: x }, Octets::Inline { len: b, buf: y }) => {
+                (u128::from_be_bytes(*x), a).cmp(&(u128::from_be_bytes(*y), b))
+            }
+            _ => self.as_slice().cmp(other.as_slice()),
+        }
     }
 }
 
@@ -223,7 +236,14 @@ mod tests {
         let lens = [0usize, 1, 4, 15, 16, 17, 40, 255];
         let ids: Vec<(Vec<u8>, CacheKey)> = lens
             .iter()
-            .flat_map(|&n| [vec![0x7Fu8; n], vec![0x80u8; n]])
+            .flat_map(|&n| {
+                [
+                    vec![0u8; n],
+                    vec![0x7Fu8; n],
+                    vec![0x80u8; n],
+                    (0..n as u8).collect(),
+                ]
+            })
             .map(|v| (v.clone(), CacheKey::new(v)))
             .collect();
         let hash = |k: &CacheKey| {
