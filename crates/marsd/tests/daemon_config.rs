@@ -24,6 +24,10 @@ fn a(s: &str) -> AtmAddress {
     s.parse().unwrap()
 }
 
+fn g(s: &str) -> mars_wire::ProtoAddr {
+    s.parse().unwrap()
+}
+
 const S: fn(u64) -> Duration = Duration::from_secs;
 
 #[test]
@@ -168,7 +172,31 @@ fn every_key_reaches_its_engine() {
     );
     // [[mcs]]
     let m = build::mcs_config(&c.mcs[0], a("35.0001.C0000201098D00000000.000000000000.00"));
-    assert_eq!(m.groups, vec!["224.9.9.9".parse().unwrap()]);
+    assert_eq!(m.groups, vec![g("224.9.9.9"), g("224.9.9.10")]);
+    // [[mcs.lists]] and [mcs.timers] hello_interval/dead_factor (RFC 2149 §5).
+    let (ma, mb) = (
+        a("35.0001.C0000201098D00000000.000000000000.00"),
+        a("35.0001.C0000202098D00000000.000000000000.00"),
+    );
+    let lists: Vec<_> = m
+        .mcslists
+        .iter()
+        .map(|l| {
+            (
+                l.mcslist.clone(),
+                l.groups.clone(),
+                l.hello_interval,
+                l.dead_factor,
+            )
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        vec![
+            (vec![ma, mb], vec![g("224.9.9.9")], 3, 3),
+            (vec![mb, ma], vec![g("224.9.9.10")], 3, 3),
+        ]
+    );
     assert_eq!(m.endpoint.timers.vc_idle, None);
     assert_eq!(c.role_names(), vec!["mars-a", "host-a", "mcs-a"]);
 }
@@ -482,4 +510,58 @@ fn mcslist_reaches_the_election_and_is_checked() {
             .any(|g| g.contains("client[0].timers.dead_factor")),
         "{got:#?}"
     );
+}
+
+/// RFC 2149 §5.4: an MCS first in one list and a backup in another — `[[mcs.lists]]` give
+/// each list its groups; it serves only where it is first. Checked with line and key.
+#[test]
+fn mcs_lists_reach_the_elections_and_are_checked() {
+    let me = "35.0001.7F000002000100000000.000000000000.00";
+    let text = format!(
+        "[[mcs]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\ngroups = [\"224.1.2.3\", \"224.1.2.4\", \"224.1.2.5\"]\n\
+         [[mcs.lists]]\nmcslist = [\"{me}\", \"12346\"]\ngroups = [\"224.1.2.3\"]\n\
+         [[mcs.lists]]\nmcslist = [\"12346\", \"{me}\"]\ngroups = [\"224.1.2.4\"]\n"
+    );
+    let cfg = Config::parse(&text, None).expect("valid");
+    let c = build::mcs_config(&cfg.mcs[0], a(me));
+    assert_eq!(c.mcslists.len(), 2);
+    assert_eq!(c.mcslists[0].mcslist, vec![a(me), a("12346")]);
+    assert_eq!(c.mcslists[0].groups, vec![g("224.1.2.3")]);
+    assert_eq!(c.mcslists[1].mcslist, vec![a("12346"), a(me)]);
+    assert_eq!(c.mcslists[1].groups, vec![g("224.1.2.4")]);
+    // 224.1.2.5 is in no list: served directly, as without lists.
+    assert_eq!(c.groups.len(), 3);
+
+    let bad = format!(
+        "[[mcs]]\nbind = \"127.0.0.2:1\"\nmars = [\"12345\"]\ngroups = [\"224.1.2.3\"]\nmcslist = [\"{me}\"]\n\
+         [[mcs.lists]]\nmcslist = [\"12346\"]\ngroups = [\"224.9.9.9\", \"224.1.2.3\"]\n\
+         [[mcs.lists]]\nmcslist = [\"{me}\"]\ngroups = [\"224.1.2.3\"]\n"
+    );
+    let got: Vec<String> = match Config::parse(&bad, None) {
+        Ok(_) => vec!["OK".into()],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    };
+    let want = "mcs[0].lists: give `mcslist` or `[[mcs.lists]]`, not both";
+    assert!(
+        got.iter().any(|x| x.ends_with(want)),
+        "missing {want:?} in {got:#?}"
+    );
+    let only_lists = bad.replace(
+        &format!("mcslist = [\"{me}\"]\n[[mcs.lists]]"),
+        "[[mcs.lists]]",
+    );
+    let got: Vec<String> = match Config::parse(&only_lists, None) {
+        Ok(_) => vec!["OK".into()],
+        Err(e) => e.0.iter().map(ToString::to_string).collect(),
+    };
+    for want in [
+        "mcs[0].lists[0].mcslist: must name this MCS's own ATM address (RFC 2149 §5.1)",
+        "mcs[0].lists[0].groups[0]: not one of the role's `groups`",
+        "mcs[0].lists[1].groups[0]: already in another list",
+    ] {
+        assert!(
+            got.iter().any(|x| x.ends_with(want)),
+            "missing {want:?} in {got:#?}"
+        );
+    }
 }

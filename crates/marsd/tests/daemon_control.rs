@@ -679,3 +679,65 @@ keepalive_interval = "100ms"
         "{text}"
     );
 }
+
+/// RFC 2149 §5.4 through the daemon, with `[[mcs.lists]]`: two MCSs, each first in one list
+/// and the standby in the other. "It MUST register to support those groups for which it is
+/// the first MCS, and MUST NOT register for other groups": the MARS lists m1 alone for
+/// 224.6.6.1 and m2 alone for 224.6.6.2.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcs_lists_serve_each_group_from_its_first_mcs() {
+    let dir = tempdir("mcslists");
+    let server = start(&dir, "server.toml", &server_toml(&dir, "")).await;
+    let mars = atm(&server);
+    let (b1, b2) = ("127.0.0.2:39471", "127.0.0.3:39472");
+    let a = |b: &str| marsd::atm_udp::embed_ipv4(b.parse().unwrap()).to_string();
+    let (m1, m2) = (a(b1), a(b2));
+    let role = |name: &str, bind: &str| {
+        format!(
+            "[[mcs]]\nname = \"{name}\"\nbind = \"{bind}\"\nmars = [\"{mars}\"]\n\
+             groups = [\"224.6.6.1\", \"224.6.6.2\"]\n\
+             [[mcs.lists]]\nmcslist = [\"{m1}\", \"{m2}\"]\ngroups = [\"224.6.6.1\"]\n\
+             [[mcs.lists]]\nmcslist = [\"{m2}\", \"{m1}\"]\ngroups = [\"224.6.6.2\"]\n\
+             [mcs.timers]\nscale = 20\nhello_interval = 1\n"
+        )
+    };
+    let toml = format!(
+        "[daemon]\ncontrol_socket = \"{dir}/mcs.sock\"\nshutdown_grace = \"1s\"\n\
+         [emulation]\nretransmit_interval = \"20ms\"\nkeepalive_interval = \"100ms\"\n{}{}",
+        role("m1", b1),
+        role("m2", b2),
+        dir = dir.display()
+    );
+    let _mcs = start(&dir, "mcs.toml", &toml).await;
+    let (ss, ms) = (dir.join("server.sock"), dir.join("mcs.sock"));
+    // Each MCS: Active in the list it heads, Inactive (hearing HELLOs) in the other.
+    for (role, states) in [
+        ("m1", ["Active", "Inactive"]),
+        ("m2", ["Inactive", "Active"]),
+    ] {
+        let ms = ms.clone();
+        wait_for(Duration::from_secs(10), role, || {
+            let ms = ms.clone();
+            async move {
+                let v = ctl(&ms, show("clients", Some(role))).await.ok()?;
+                let e = v["roles"][0]["elections"].as_array()?.clone();
+                (e.len() == 2 && e[0]["state"] == states[0] && e[1]["state"] == states[1])
+                    .then_some(())
+            }
+        })
+        .await;
+    }
+    let served = |g: &Value, group: &str| -> Vec<String> {
+        g["roles"][0]["clusters"][0]["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|x| x["group"] == group)
+            .flat_map(|x| x["mcss"].as_array().cloned().unwrap_or_default())
+            .map(|m| m["address"].as_str().unwrap_or("").to_string())
+            .collect()
+    };
+    let g = ctl(&ss, show("groups", None)).await.unwrap();
+    assert_eq!(served(&g, "224.6.6.1"), vec![m1.clone()], "{g}");
+    assert_eq!(served(&g, "224.6.6.2"), vec![m2.clone()], "{g}");
+}

@@ -248,18 +248,35 @@ pub fn mcs_config(m: &MemberRole, address: AtmAddress) -> McsConfig {
     let mut e = member_endpoint(m, address);
     e.timers.vc_idle = None;
     c.endpoint = e;
-    if !m.mcslist.is_empty() {
-        // RFC 2149 §5: one list for every group of the role (§5.4 allows one list for
-        // several groups).
-        let mut l = McsList::new(m.mcslist.clone(), c.groups.clone());
-        if let Some(hi) = m.timers.hello_interval {
-            l.hello_interval = hi;
-        }
-        if let Some(df) = m.timers.dead_factor {
-            l.dead_factor = df;
-        }
-        c.mcslists = vec![l];
-    }
+    // RFC 2149 §5: `mcslist` is one list for every group of the role (§5.4 allows one list
+    // for several groups); `[[mcs.lists]]` one per subset.
+    let lists: Vec<(Vec<AtmAddress>, Vec<mars_wire::ProtoAddr>)> = if m.mcslist.is_empty() {
+        m.lists
+            .iter()
+            .map(|l| {
+                let gs = l.groups.iter();
+                let gs = gs
+                    .filter_map(|g| parse_range(g, m.protocol).ok())
+                    .map(|r| r.0);
+                (l.mcslist.clone(), gs.collect())
+            })
+            .collect()
+    } else {
+        vec![(m.mcslist.clone(), c.groups.clone())]
+    };
+    c.mcslists = lists
+        .into_iter()
+        .map(|(list, groups)| {
+            let mut l = McsList::new(list, groups);
+            if let Some(hi) = m.timers.hello_interval {
+                l.hello_interval = hi;
+            }
+            if let Some(df) = m.timers.dead_factor {
+                l.dead_factor = df;
+            }
+            l
+        })
+        .collect();
     c
 }
 

@@ -410,29 +410,68 @@ pub fn parse_range(s: &str, proto: Proto) -> Result<(ProtoAddr, ProtoAddr), Stri
 /// RFC 2149 §5.1: the mcslist is "known to each MCS in the set", so it names this MCS; the
 /// HELLO carries ATM numbers and IPv4 groups only (`docs/wire-decisions.md`).
 fn check_mcslist(cfg: &Config, m: &MemberRole, at: &At, mcs: bool, p: &mut Problems) {
-    if m.mcslist.is_empty() {
+    if m.mcslist.is_empty() && m.lists.is_empty() {
         return;
     }
-    let k = at.key("mcslist");
     if !mcs {
-        return p.add(&k, "applies to MCSs only (RFC 2149 §5)");
+        let k = if m.mcslist.is_empty() {
+            "lists"
+        } else {
+            "mcslist"
+        };
+        return p.add(&at.key(k), "applies to MCSs only (RFC 2149 §5)");
+    }
+    if m.protocol != Proto::Ipv4 {
+        p.add(
+            &at.key("protocol"),
+            "the RFC 2149 HELLO names IPv4 groups only",
+        );
     }
     let me = own_address(&cfg.underlay, m.bind, m.atm).ok().flatten();
-    if !me.is_some_and(|me| m.mcslist.iter().any(|a| a.number == me.number)) {
-        p.add(&k, "must name this MCS's own ATM address (RFC 2149 §5.1)");
+    if !m.mcslist.is_empty() {
+        if !m.lists.is_empty() {
+            p.add(
+                &at.key("lists"),
+                "give `mcslist` or `[[mcs.lists]]`, not both",
+            );
+        }
+        return check_one_list(&m.mcslist, me, &at.key("mcslist"), p);
     }
-    for (i, a) in m.mcslist.iter().enumerate() {
+    let served = super::build::groups(m);
+    let mut listed = Vec::new();
+    for (i, l) in m.lists.iter().enumerate() {
+        let la = at.key("lists").idx(i);
+        check_one_list(&l.mcslist, me, &la.key("mcslist"), p);
+        if l.groups.is_empty() {
+            p.add(&la.key("groups"), "name at least one of the role's groups");
+        }
+        for (j, g) in l.groups.iter().enumerate() {
+            let ga = la.key("groups").idx(j);
+            match parse_range(g, m.protocol) {
+                Ok(r) if !served.contains(&r) => p.add(&ga, "not one of the role's `groups`"),
+                Ok(r) if listed.contains(&r) => p.add(&ga, "already in another list"),
+                Ok(r) => listed.push(r),
+                Err(e) => p.add(&ga, e),
+            }
+        }
+    }
+}
+
+/// One mcslist: it names this MCS (§5.1: "known to each MCS in the set"), by ATM number only,
+/// each MCS once.
+fn check_one_list(list: &[AtmAddress], me: Option<AtmAddress>, k: &At, p: &mut Problems) {
+    if !me.is_some_and(|me| list.iter().any(|a| a.number == me.number)) {
+        p.add(k, "must name this MCS's own ATM address (RFC 2149 §5.1)");
+    }
+    for (i, a) in list.iter().enumerate() {
         if !a.sub.is_null() {
             p.add(
                 &k.idx(i),
                 "no subaddress: the RFC 2149 HELLO carries ATM numbers only",
             );
-        } else if m.mcslist[..i].iter().any(|b| b.number == a.number) {
+        } else if list[..i].iter().any(|b| b.number == a.number) {
             p.add(&k.idx(i), "listed twice");
         }
-    }
-    if m.protocol != Proto::Ipv4 {
-        p.add(&k, "the RFC 2149 HELLO names IPv4 groups only");
     }
 }
 
@@ -485,7 +524,7 @@ fn check_member(cfg: &Config, m: &MemberRole, at: &At, mcs: bool, p: &mut Proble
         ("hello_interval", t.hello_interval),
         ("dead_factor", t.dead_factor),
     ] {
-        if v.is_some() && (!mcs || m.mcslist.is_empty()) {
+        if v.is_some() && (!mcs || (m.mcslist.is_empty() && m.lists.is_empty())) {
             p.add(&ta.key(k), "applies to an MCS with an `mcslist` only");
         } else if v == Some(0) {
             p.add(&ta.key(k), "must be at least 1");

@@ -484,6 +484,16 @@ fn default_algorithm() -> mars_wire::scsp::AuthAlgorithm {
     mars_wire::scsp::AuthAlgorithm::HmacMd5_128
 }
 
+/// `[[mcs.lists]]`: one RFC 2149 §5 mcslist and the groups of the role it backs up.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct McsListConfig {
+    /// The ordered ATM numbers of the MCSs of the list, identical at each of them.
+    pub mcslist: Vec<AtmAddress>,
+    /// Groups of the role's `groups` this list serves.
+    pub groups: Vec<String>,
+}
+
 /// `[[client]]` or `[[mcs]]`: a cluster member or a Multicast Server.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -531,6 +541,12 @@ pub struct MemberRole {
     /// this MCS. The groups are served only while this MCS is the active one.
     #[serde(default)]
     pub mcslist: Vec<AtmAddress>,
+    /// `[[mcs.lists]]` (MCS only, instead of `mcslist`): several RFC 2149 §5 mcslists, each
+    /// for some of the role's `groups`, for an MCS first in one list and a backup in another
+    /// ("it MUST register to support those groups for which it is the first MCS, and MUST NOT
+    /// register for other groups", §5.4).
+    #[serde(default)]
+    pub lists: Vec<McsListConfig>,
     /// Timers of RFC 2022 Appendix E.
     #[serde(default)]
     pub timers: TimersConfig,
