@@ -592,39 +592,65 @@ id = {peer_id}
     c.stop().await;
 }
 
+/// A MARS server, and a second daemon with two MCS roles `m1` and `m2` on 127.0.0.2 and .3
+/// (UDP ports `port` and `port + 1`, so their ATM addresses are known beforehand for the
+/// mcslists); `lists(m1, m2)` is what each `[[mcs]]` adds: its groups and lists.
+struct McsPair {
+    _server: marsd::runner::Running,
+    _mcs: marsd::runner::Running,
+    server_sock: std::path::PathBuf,
+    mcs_sock: std::path::PathBuf,
+    m1: String,
+    m2: String,
+}
+
+impl McsPair {
+    async fn start(name: &str, port: u16, lists: impl Fn(&str, &str) -> String) -> McsPair {
+        let dir = tempdir(name);
+        let server = start(&dir, "server.toml", &server_toml(&dir, "")).await;
+        let mars = atm(&server);
+        let (b1, b2) = (
+            format!("127.0.0.2:{port}"),
+            format!("127.0.0.3:{}", port + 1),
+        );
+        let a = |b: &str| marsd::atm_udp::embed_ipv4(b.parse().unwrap()).to_string();
+        let (m1, m2) = (a(&b1), a(&b2));
+        let role = |name: &str, bind: &str| {
+            format!(
+                "[[mcs]]\nname = \"{name}\"\nbind = \"{bind}\"\nmars = [\"{mars}\"]\n{}\
+                 [mcs.timers]\nscale = 20\nhello_interval = 1\n",
+                lists(&m1, &m2)
+            )
+        };
+        let toml = format!(
+            "[daemon]\ncontrol_socket = \"{dir}/mcs.sock\"\nshutdown_grace = \"1s\"\n\
+             [emulation]\nretransmit_interval = \"20ms\"\nkeepalive_interval = \"100ms\"\n{}{}",
+            role("m1", &b1),
+            role("m2", &b2),
+            dir = dir.display()
+        );
+        let mcs = start(&dir, "mcs.toml", &toml).await;
+        McsPair {
+            _server: server,
+            _mcs: mcs,
+            server_sock: dir.join("server.sock"),
+            mcs_sock: dir.join("mcs.sock"),
+            m1,
+            m2,
+        }
+    }
+}
+
 /// RFC 2149 §5 through the daemon: two MCS roles in one mcslist. The first serves the group
 /// (the MARS lists it alone) and sends HELLOs; the second stands by; `marsctl show clients`
 /// and `show stats` say so.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_mcslist_shows_its_election() {
-    let dir = tempdir("mcslist");
-    let server = start(&dir, "server.toml", &server_toml(&dir, "")).await;
-    let mars = atm(&server);
-    let (b1, b2) = ("127.0.0.2:39461", "127.0.0.3:39462");
-    let a = |b: &str| marsd::atm_udp::embed_ipv4(b.parse().unwrap()).to_string();
-    let (m1, m2) = (a(b1), a(b2));
-    let role = |name: &str, bind: &str| {
-        format!(
-            "[[mcs]]\nname = \"{name}\"\nbind = \"{bind}\"\nmars = [\"{mars}\"]\n\
-             groups = [\"224.5.5.5\"]\nmcslist = [\"{m1}\", \"{m2}\"]\n\
-             [mcs.timers]\nscale = 20\nhello_interval = 1\n"
-        )
-    };
-    let toml = format!(
-        r#"
-[daemon]
-control_socket = "{dir}/mcs.sock"
-shutdown_grace = "1s"
-[emulation]
-retransmit_interval = "20ms"
-keepalive_interval = "100ms"
-{}{}"#,
-        role("m1", b1),
-        role("m2", b2),
-        dir = dir.display()
-    );
-    let _mcs = start(&dir, "mcs.toml", &toml).await;
-    let (ss, ms) = (dir.join("server.sock"), dir.join("mcs.sock"));
+    let m = McsPair::start("mcslist", 39461, |m1, m2| {
+        format!("groups = [\"224.5.5.5\"]\nmcslist = [\"{m1}\", \"{m2}\"]\n")
+    })
+    .await;
+    let (ss, ms, m1) = (m.server_sock.clone(), m.mcs_sock.clone(), m.m1.clone());
     let election = |role: &'static str| {
         let ms = ms.clone();
         async move {
@@ -686,30 +712,20 @@ keepalive_interval = "100ms"
 /// 224.6.6.1 and m2 alone for 224.6.6.2.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mcs_lists_serve_each_group_from_its_first_mcs() {
-    let dir = tempdir("mcslists");
-    let server = start(&dir, "server.toml", &server_toml(&dir, "")).await;
-    let mars = atm(&server);
-    let (b1, b2) = ("127.0.0.2:39471", "127.0.0.3:39472");
-    let a = |b: &str| marsd::atm_udp::embed_ipv4(b.parse().unwrap()).to_string();
-    let (m1, m2) = (a(b1), a(b2));
-    let role = |name: &str, bind: &str| {
+    let m = McsPair::start("mcslists", 39471, |m1, m2| {
         format!(
-            "[[mcs]]\nname = \"{name}\"\nbind = \"{bind}\"\nmars = [\"{mars}\"]\n\
-             groups = [\"224.6.6.1\", \"224.6.6.2\"]\n\
+            "groups = [\"224.6.6.1\", \"224.6.6.2\"]\n\
              [[mcs.lists]]\nmcslist = [\"{m1}\", \"{m2}\"]\ngroups = [\"224.6.6.1\"]\n\
-             [[mcs.lists]]\nmcslist = [\"{m2}\", \"{m1}\"]\ngroups = [\"224.6.6.2\"]\n\
-             [mcs.timers]\nscale = 20\nhello_interval = 1\n"
+             [[mcs.lists]]\nmcslist = [\"{m2}\", \"{m1}\"]\ngroups = [\"224.6.6.2\"]\n"
         )
-    };
-    let toml = format!(
-        "[daemon]\ncontrol_socket = \"{dir}/mcs.sock\"\nshutdown_grace = \"1s\"\n\
-         [emulation]\nretransmit_interval = \"20ms\"\nkeepalive_interval = \"100ms\"\n{}{}",
-        role("m1", b1),
-        role("m2", b2),
-        dir = dir.display()
+    })
+    .await;
+    let (ss, ms, m1, m2) = (
+        m.server_sock.clone(),
+        m.mcs_sock.clone(),
+        m.m1.clone(),
+        m.m2.clone(),
     );
-    let _mcs = start(&dir, "mcs.toml", &toml).await;
-    let (ss, ms) = (dir.join("server.sock"), dir.join("mcs.sock"));
     // Each MCS: Active in the list it heads, Inactive (hearing HELLOs) in the other.
     for (role, states) in [
         ("m1", ["Active", "Inactive"]),
