@@ -10,6 +10,8 @@ use mars_proto::mars::client::{ClientEvent, MarsClient};
 use mars_proto::Instant;
 use mars_wire::ProtoAddr;
 
+use crate::{EndpointId, Sim};
+
 /// Group number `n`: 224.1.0.n.
 pub fn group(n: u8) -> ProtoAddr {
     ProtoAddr::v4(Ipv4Addr::new(224, 1, 0, n))
@@ -61,6 +63,17 @@ impl Deliveries {
                     }
                 }
                 e => self.events.entry(i).or_default().push(e),
+            }
+        }
+    }
+
+    /// [`Deliveries::drain`] every client of `sim` listed in `clients` (client `i` is
+    /// `clients[i]`; a crashed one is skipped), at the simulation's time.
+    pub fn drain_clients(&mut self, sim: &mut Sim, clients: &[EndpointId]) {
+        let now = sim.now();
+        for (i, &ep) in clients.iter().enumerate() {
+            if let Some(c) = sim.engine_mut::<MarsClient>(ep) {
+                self.drain(i, c, now);
             }
         }
     }

@@ -29,6 +29,20 @@ fn misuse(n: &mut Net, i: usize) -> u64 {
     n.ep(i).counters().engine_misuse
 }
 
+/// 0 calls 1, whose later events are held unread; 1 has read the incoming call but not
+/// answered it. Returns the caller's VC and the callee's id for the call.
+fn unanswered_call(n: &mut Net) -> (VcId, VcId) {
+    let vc = VcId::local(1);
+    let to = n.addr(1);
+    n.hold(1);
+    n.request(0, VcRequest::Connect { vc, to });
+    n.settle(MS);
+    let Some(VcEvent::IncomingCall { vc: inc, .. }) = n.take(1) else {
+        panic!("not called");
+    };
+    (vc, inc)
+}
+
 /// Root 0 with leaf `leaf` added as `party` and accepted; returns the leaf's id.
 fn add_leaf(n: &mut Net, vc: VcId, party: u32, leaf: usize) -> VcId {
     let to = n.addr(leaf);
@@ -169,14 +183,7 @@ fn release_before_connected_is_read_withdraws_it_and_the_sdus() {
 #[test]
 fn refuse_after_the_caller_gave_up_is_silent() {
     let mut n = net(2, 4);
-    let vc = VcId::local(1);
-    let to = n.addr(1);
-    n.hold(1);
-    n.request(0, VcRequest::Connect { vc, to });
-    n.settle(MS);
-    let Some(VcEvent::IncomingCall { vc: inc, .. }) = n.take(1) else {
-        panic!("not called");
-    };
+    let (vc, inc) = unanswered_call(&mut n);
     n.request(0, VcRequest::Release { vc, cause: NORMAL });
     n.settle(MS);
     assert_eq!(n.ep(1).pending_events(), 1, "Released arrived, unread");
@@ -196,14 +203,7 @@ fn refuse_after_the_caller_gave_up_is_silent() {
 #[test]
 fn accept_or_send_on_a_call_ended_unread_is_ignored_not_misuse() {
     let mut n = net(2, 5);
-    let vc = VcId::local(1);
-    let to = n.addr(1);
-    n.hold(1);
-    n.request(0, VcRequest::Connect { vc, to });
-    n.settle(MS);
-    let Some(VcEvent::IncomingCall { vc: inc, .. }) = n.take(1) else {
-        panic!("not called");
-    };
+    let (vc, inc) = unanswered_call(&mut n);
     n.request(0, VcRequest::Release { vc, cause: NORMAL });
     n.settle(MS);
     n.request(1, VcRequest::Accept { vc: inc });

@@ -588,16 +588,13 @@ fn render_request(r: &VcRequest) -> Value {
         VcRequest::Release { vc, cause } => {
             json!({"release": {"vc": vc_json(*vc), "cause": cause.0}})
         }
-        VcRequest::Send { vc, sdu } if McsHello::decode_sdu(sdu).is_ok() => {
-            let h = McsHello::decode_sdu(sdu).unwrap_or_else(|_| unreachable!());
-            json!({"send_hello": {"vc": vc_json(*vc), "hello": render_hello(&h)}})
-        }
-        VcRequest::Send { vc, sdu } => match Payload::parse(sdu) {
-            Ok(Payload::MarsControl(_)) => match MarsMessage::decode_sdu(sdu) {
+        VcRequest::Send { vc, sdu } => match (McsHello::decode_sdu(sdu), Payload::parse(sdu)) {
+            (Ok(h), _) => json!({"send_hello": {"vc": vc_json(*vc), "hello": render_hello(&h)}}),
+            (_, Ok(Payload::MarsControl(_))) => match MarsMessage::decode_sdu(sdu) {
                 Ok(m) => json!({"send": {"vc": vc_json(*vc), "msg": render_message(&m)}}),
                 Err(e) => json!({"send": {"vc": vc_json(*vc), "undecodable": e.to_string()}}),
             },
-            _ => match decapsulate(sdu) {
+            (_, _) => match decapsulate(sdu) {
                 Ok(d) => {
                     let seq = d
                         .packet

@@ -154,13 +154,7 @@ impl Cluster {
 
     /// Drain every client's events.
     pub fn collect(&mut self) {
-        let now = self.sim.now();
-        for i in 0..self.clients.len() {
-            let ep = self.clients[i];
-            if let Some(c) = self.sim.engine_mut::<MarsClient>(ep) {
-                self.out.drain(i, c, now);
-            }
-        }
+        self.out.drain_clients(&mut self.sim, &self.clients);
     }
 
     /// Whether every live client is registered.

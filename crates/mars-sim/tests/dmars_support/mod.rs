@@ -231,13 +231,7 @@ impl Lis {
     }
 
     pub fn collect(&mut self) {
-        let now = self.sim.now();
-        for i in 0..self.clients.len() {
-            let ep = self.clients[i];
-            if let Some(c) = self.sim.engine_mut::<MarsClient>(ep) {
-                self.out.drain(i, c, now);
-            }
-        }
+        self.out.drain_clients(&mut self.sim, &self.clients);
         for i in 0..self.servers.len() {
             let ep = self.servers[i];
             let Some(s) = self.sim.engine_mut::<DistributedServer>(ep) else {

@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand};
 use marsd::control::client::{self, Client};
 use marsd::control::protocol::Request;
 use marsd::decode::{self, Sdu};
@@ -50,48 +50,6 @@ struct Cli {
     command: Command,
 }
 
-/// What `show` can show.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum What {
-    /// The daemon's roles with their ATM and UDP addresses.
-    Roles,
-    /// Server roles: readiness, CMI range, sequence numbers, the servers of the group.
-    Servers,
-    /// SCSP peers (DCSs) with their Hello and Cache Alignment states.
-    Peers,
-    /// Registered members (CMI, ATM address, origin) and MCSs; a client's registration.
-    Clients,
-    /// Groups with their members and MCSs; a client's memberships.
-    Groups,
-    /// The SCSP cache: key, originator, sequence number, RFC 2443 state.
-    Cache,
-    /// The MARS_REDIRECT_MAP server list; a client's MARS table.
-    RedirectMap,
-    /// VCs with their VPI/VCI capture labels, peers, leaves and traffic.
-    Vcs,
-    /// Counters (RFC 2417 names), SCSP and emulation counters.
-    Stats,
-    /// The server group and who is registered where (add --dot for Graphviz).
-    Topology,
-}
-
-impl What {
-    fn show(self) -> Show {
-        match self {
-            What::Roles => Show::Roles,
-            What::Servers => Show::Servers,
-            What::Peers => Show::Peers,
-            What::Clients => Show::Clients,
-            What::Groups => Show::Groups,
-            What::Cache => Show::Cache,
-            What::RedirectMap => Show::RedirectMap,
-            What::Vcs => Show::Vcs,
-            What::Stats => Show::Stats,
-            What::Topology => Show::Topology,
-        }
-    }
-}
-
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Show the daemon's state.
@@ -103,7 +61,7 @@ enum Command {
     #[command(verbatim_doc_comment)]
     Show {
         /// What to show.
-        what: What,
+        what: Show,
         /// With `topology`: print Graphviz (dot) instead of text.
         #[arg(long)]
         dot: bool,
@@ -226,19 +184,16 @@ fn talk(cli: &Cli, cmd: &Command) -> Result<(), String> {
     let json_line = |v: &Value| format!("{v}\n");
     match cmd {
         Command::Show { what, dot } => {
-            if *dot && !matches!(what, What::Topology) {
+            if *dot && !matches!(what, Show::Topology) {
                 return Err("--dot applies to `show topology` only".into());
             }
-            let v = c.request(&Request::Show {
-                what: what.show(),
-                role,
-            })?;
+            let v = c.request(&Request::Show { what: *what, role })?;
             let out = if cli.json {
                 json_line(&v)
             } else if *dot {
                 render::topology_dot(&v)
             } else {
-                render::show(what.show().name(), &v)
+                render::show(what.name(), &v)
             };
             print(&out)
         }

@@ -14,47 +14,33 @@ use serde_json::{json, Value};
 
 use super::{Engine, Role};
 
-/// What `marsctl show` can show.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// What `marsctl show` can show (its argument, and the control protocol's `what`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Show {
-    /// The roles of the daemon, their addresses and sockets.
+    /// The daemon's roles with their ATM and UDP addresses.
     Roles,
-    /// Server roles and the servers of their group.
+    /// Server roles: readiness, CMI range, sequence numbers, the servers of the group.
     Servers,
     /// SCSP peers (DCSs) with their Hello and Cache Alignment states.
     Peers,
-    /// Registered cluster members and MCSs (servers); registration state (clients, MCSs).
+    /// Registered members (CMI, ATM address, origin) and MCSs; a client's registration.
     Clients,
-    /// Groups with their members and MCSs.
+    /// Groups with their members and MCSs; a client's memberships.
     Groups,
-    /// The SCSP cache.
+    /// The SCSP cache: key, originator, sequence number, RFC 2443 state.
     Cache,
-    /// The MARS_REDIRECT_MAP server list (servers); the MARS table (clients, MCSs).
+    /// The MARS_REDIRECT_MAP server list; a client's MARS table.
     RedirectMap,
-    /// VCs.
+    /// VCs with their VPI/VCI capture labels, peers, leaves and traffic.
     Vcs,
-    /// Counters.
+    /// Counters (RFC 2417 names), SCSP and emulation counters.
     Stats,
-    /// The server group and who is registered where (for `--dot`).
+    /// The server group and who is registered where (add --dot for Graphviz).
     Topology,
 }
 
 impl Show {
-    /// Every view, for help texts.
-    pub const ALL: [Show; 10] = [
-        Show::Roles,
-        Show::Servers,
-        Show::Peers,
-        Show::Clients,
-        Show::Groups,
-        Show::Cache,
-        Show::RedirectMap,
-        Show::Vcs,
-        Show::Stats,
-        Show::Topology,
-    ];
-
     /// The name as typed.
     pub fn name(self) -> &'static str {
         match self {
