@@ -30,17 +30,7 @@ fn engine_in(state: CaState) -> (ScspEngine<Toy>, VcId, Instant) {
     };
     let now = Instant::ZERO;
     e.handle_vc_event(now, VcEvent::Connected { vc });
-    let send = |e: &mut ScspEngine<Toy>, p: ScspPacket| {
-        let mut sdu = Vec::new();
-        p.encode_sdu(&mut sdu).unwrap();
-        e.handle_vc_event(
-            now,
-            VcEvent::Received {
-                vc,
-                sdu: Bytes::from(sdu),
-            },
-        );
-    };
+    let send = |e: &mut ScspEngine<Toy>, p: ScspPacket| deliver(e, vc, now, &p);
     let common = |flags: u16| {
         let mut c = CommonPart::new(3, 1, sid(9), sid(5));
         c.flags = flags;
@@ -86,6 +76,19 @@ fn engine_in(state: CaState) -> (ScspEngine<Toy>, VcId, Instant) {
     );
     assert_eq!(e.dcs_status(0).unwrap().ca, CaState::Aligned);
     (e, vc, now)
+}
+
+/// `p` arrives on `vc`.
+fn deliver(e: &mut ScspEngine<Toy>, vc: VcId, now: Instant, p: &ScspPacket) {
+    let mut sdu = Vec::new();
+    p.encode_sdu(&mut sdu).unwrap();
+    e.handle_vc_event(
+        now,
+        VcEvent::Received {
+            vc,
+            sdu: Bytes::from(sdu),
+        },
+    );
 }
 
 fn drain(e: &mut ScspEngine<Toy>) {
@@ -201,15 +204,7 @@ fn hostile_peer_cannot_grow_memory_past_the_limits() {
                 records,
             }),
         );
-        let mut sdu = Vec::new();
-        p.encode_sdu(&mut sdu).unwrap();
-        e.handle_vc_event(
-            now,
-            VcEvent::Received {
-                vc,
-                sdu: Bytes::from(sdu),
-            },
-        );
+        deliver(&mut e, vc, now, &p);
         drain(&mut e);
     }
     let s = e.dcs_status(0).unwrap();
@@ -227,15 +222,7 @@ fn hostile_peer_cannot_grow_memory_past_the_limits() {
             CommonPart::new(3, 1, sid(9), sid(5)),
             ScspBody::Csus(records),
         );
-        let mut sdu = Vec::new();
-        p.encode_sdu(&mut sdu).unwrap();
-        e.handle_vc_event(
-            now,
-            VcEvent::Received {
-                vc,
-                sdu: Bytes::from(sdu),
-            },
-        );
+        deliver(&mut e, vc, now, &p);
         drain(&mut e);
     }
     assert!(e.dcs_status(0).unwrap().retransmit_queue <= 1000);
@@ -254,15 +241,7 @@ fn hostile_peer_cannot_grow_memory_past_the_limits() {
             CommonPart::new(3, 1, sid(9), sid(5)),
             ScspBody::CsuRequest(records),
         );
-        let mut sdu = Vec::new();
-        p.encode_sdu(&mut sdu).unwrap();
-        e.handle_vc_event(
-            now,
-            VcEvent::Received {
-                vc,
-                sdu: Bytes::from(sdu),
-            },
-        );
+        deliver(&mut e, vc, now, &p);
         drain(&mut e);
     }
     assert_eq!(e.cache().slots(), 1000);
