@@ -447,12 +447,7 @@ impl Driver for ScspDriver {
                 });
             }
             "originate" => {
-                let key = v
-                    .get("key")
-                    .and_then(Value::as_str)
-                    .ok_or("key")?
-                    .parse()
-                    .map_err(|e| format!("{e}"))?;
+                let key = parsed(v, "key")?;
                 let part = scsp_support::json::part_from_json(v.get("part"))?;
                 let r = self.engine.originate(self.now, key, part);
                 let res = match r {
@@ -465,30 +460,15 @@ impl Driver for ScspDriver {
                 self.collect();
             }
             "purge" => {
-                let key = v
-                    .get("key")
-                    .and_then(Value::as_str)
-                    .ok_or("key")?
-                    .parse()
-                    .map_err(|e| format!("{e}"))?;
+                let key = parsed(v, "key")?;
                 if let Err(e) = self.engine.purge(self.now, &key) {
                     self.push(json!({"error": e.to_string()}));
                 }
                 self.collect();
             }
             "remove_local" => {
-                let key = v
-                    .get("key")
-                    .and_then(Value::as_str)
-                    .ok_or("key")?
-                    .parse()
-                    .map_err(|e| format!("{e}"))?;
-                let orig: ScspId = v
-                    .get("orig")
-                    .and_then(Value::as_str)
-                    .ok_or("orig")?
-                    .parse()
-                    .map_err(|e| format!("{e}"))?;
+                let key = parsed(v, "key")?;
+                let orig: ScspId = parsed(v, "orig")?;
                 let removed = self.engine.remove_local(self.now, &key, &orig);
                 self.push(json!({ "removed": removed }));
                 self.collect();
@@ -531,4 +511,13 @@ impl Driver for ScspDriver {
 fn scsp_scenarios() {
     let n = run_dir("tests/scenarios/scsp", |h| Box::new(ScspDriver::new(h)));
     assert!(n > 0, "no scenarios found");
+}
+
+/// The string field `k` of `v`, parsed (a cache key, an ID).
+fn parsed<T: std::str::FromStr>(v: &Value, k: &str) -> Result<T, String>
+where
+    T::Err: std::fmt::Display,
+{
+    let s = v.get(k).and_then(Value::as_str).ok_or(k.to_string())?;
+    s.parse().map_err(|e| format!("{e}"))
 }
